@@ -1,0 +1,520 @@
+/*  cs_codec - msgpack encoding of records and deltas, with limits.
+ *  SPDX-License-Identifier: MIT
+ *
+ *  Encoding uses msgpack-c's packer. Decoding runs in three steps:
+ *  1. s_walk: a bounded walk over the raw bytes that checks every header
+ *     against the bytes that remain, the nesting depth, the element count
+ *     of each array and the number of objects in all, and rejects the
+ *     msgpack types our formats never use (maps, ext). Only after it passes
+ *     does msgpack-c see the bytes, so its allocation is bounded by our
+ *     limits, not by what a header claims.
+ *  2. msgpack_unpack_next turns the bytes into msgpack objects.
+ *  3. s_to_record checks the schema and builds a cs_record_t; finally the
+ *     record is encoded again and must give back the input bytes, so every
+ *     accepted input is canonical and decode(encode(x)) == x always.
+ */
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <msgpack.h>
+
+#include "crdt/cs_codec.h"
+
+/* Objects in the largest valid delta: 3 + record (3 + tombstone 4 + fields
+ * array 1 + 6 per field), with room to spare. */
+#define S_OBJECTS_MAX (16u + 6u * CS_RECORD_FIELDS_MAX)
+/* The largest array any of our formats holds. */
+#define S_ARRAY_MAX CS_RECORD_FIELDS_MAX
+
+/* ---------------- buffer ---------------- */
+
+void
+cs_buf_init(cs_buf_t *buf)
+{
+    assert(buf);
+    memset(buf, 0, sizeof *buf);
+}
+
+void
+cs_buf_fini(cs_buf_t *buf)
+{
+    assert(buf);
+    free(buf->data);
+    memset(buf, 0, sizeof *buf);
+}
+
+void
+cs_buf_reset(cs_buf_t *buf)
+{
+    assert(buf);
+    buf->len = 0;
+}
+
+void
+cs_buf_append(cs_buf_t *buf, const void *data, size_t len)
+{
+    assert(buf);
+    if (len == 0) {
+        return;
+    }
+    if (buf->cap - buf->len < len) {
+        size_t cap = buf->cap ? buf->cap : 256;
+        while (cap - buf->len < len) {
+            cap *= 2;
+        }
+        uint8_t *grown = realloc(buf->data, cap);
+        if (!grown) {
+            abort();
+        }
+        buf->data = grown;
+        buf->cap = cap;
+    }
+    memcpy(buf->data + buf->len, data, len);
+    buf->len += len;
+}
+
+static int
+s_buf_write(void *data, const char *bytes, size_t len)
+{
+    cs_buf_append(data, bytes, len);
+    return 0;
+}
+
+/* ---------------- encoding ---------------- */
+
+static void
+s_pack_value(msgpack_packer *pk, const cs_value_t *v)
+{
+    switch (v->type) {
+    case CS_VALUE_NIL:
+        msgpack_pack_nil(pk);
+        break;
+    case CS_VALUE_BOOL:
+        if (v->u.b) {
+            msgpack_pack_true(pk);
+        } else {
+            msgpack_pack_false(pk);
+        }
+        break;
+    case CS_VALUE_INT:
+        msgpack_pack_int64(pk, v->u.i);
+        break;
+    case CS_VALUE_FLOAT:
+        msgpack_pack_double(pk, v->u.f);
+        break;
+    case CS_VALUE_STR:
+        msgpack_pack_str_with_body(pk, v->u.s.ptr, v->u.s.len);
+        break;
+    case CS_VALUE_BIN:
+        msgpack_pack_bin_with_body(pk, v->u.s.ptr, v->u.s.len);
+        break;
+    }
+}
+
+static void
+s_pack_record(msgpack_packer *pk, const cs_record_t *rec, cs_codec_form_t form)
+{
+    bool stored = form == CS_CODEC_STORED;
+    msgpack_pack_array(pk, 3);
+    msgpack_pack_uint8(pk, (uint8_t) form);
+    cs_stamp_t tomb;
+    uint64_t tomb_seq;
+    if (cs_record_tombstone(rec, &tomb, &tomb_seq)) {
+        msgpack_pack_array(pk, stored ? 3 : 2);
+        msgpack_pack_uint64(pk, tomb.hlc);
+        msgpack_pack_uint64(pk, tomb.origin);
+        if (stored) {
+            msgpack_pack_uint64(pk, tomb_seq);
+        }
+    } else {
+        msgpack_pack_nil(pk);
+    }
+    size_t count = cs_record_field_count(rec);
+    msgpack_pack_array(pk, count);
+    for (size_t i = 0; i < count; i++) {
+        cs_field_t f = cs_record_field_at(rec, i);
+        msgpack_pack_array(pk, stored ? 5 : 4);
+        msgpack_pack_str_with_body(pk, f.name, strlen(f.name));
+        s_pack_value(pk, &f.value);
+        msgpack_pack_uint64(pk, f.stamp.hlc);
+        msgpack_pack_uint64(pk, f.stamp.origin);
+        if (stored) {
+            msgpack_pack_uint64(pk, f.seq);
+        }
+    }
+}
+
+void
+cs_codec_encode_record(const cs_record_t *rec, cs_codec_form_t form,
+                       cs_buf_t *out)
+{
+    assert(rec);
+    assert(out);
+    assert(form == CS_CODEC_CANONICAL || form == CS_CODEC_STORED);
+    size_t start = out->len;
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, out, s_buf_write);
+    s_pack_record(&pk, rec, form);
+    assert(out->len - start <= CS_CODEC_RECORD_MAX);
+}
+
+int
+cs_codec_encode_delta(const char *collection, const char *id,
+                      const cs_record_t *rec, cs_buf_t *out)
+{
+    assert(collection);
+    assert(id);
+    assert(rec);
+    assert(out);
+    size_t collection_len = strlen(collection), id_len = strlen(id);
+    if (!cs_record_collection_is_valid(collection, collection_len) ||
+        !cs_record_id_is_valid(id, id_len)) {
+        return CS_EINVAL;
+    }
+    size_t start = out->len;
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, out, s_buf_write);
+    msgpack_pack_array(&pk, 3);
+    msgpack_pack_str_with_body(&pk, collection, collection_len);
+    msgpack_pack_str_with_body(&pk, id, id_len);
+    s_pack_record(&pk, rec, CS_CODEC_CANONICAL);
+    assert(out->len - start <= CS_CODEC_RECORD_MAX);
+    return CS_OK;
+}
+
+/* ---------------- bounded walk ---------------- */
+
+static uint64_t
+s_be(const uint8_t *p, size_t n)
+{
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++) {
+        v = (v << 8) | p[i];
+    }
+    return v;
+}
+
+/*  Size of the object header at @p p (at least 1 byte is there), and what
+ *  follows it: @p payload bytes (str/bin/numbers) or @p items elements.
+ *  @return false for types our formats never use, or a header that does
+ *  not fit in @p avail bytes. */
+static bool
+s_header(const uint8_t *p, size_t avail, size_t *head, uint64_t *payload,
+         uint64_t *items)
+{
+    uint8_t t = p[0];
+    size_t len_bytes = 0;
+    *head = 1;
+    *payload = 0;
+    *items = 0;
+    if (t <= 0x7f || t >= 0xe0 || t == 0xc0 || t == 0xc2 || t == 0xc3) {
+        return true; /* fixint, nil, bool */
+    }
+    if (t >= 0xa0 && t <= 0xbf) {
+        *payload = t & 0x1f; /* fixstr */
+        return true;
+    }
+    if (t >= 0x90 && t <= 0x9f) {
+        *items = t & 0x0f; /* fixarray */
+        return true;
+    }
+    switch (t) {
+    case 0xcc:
+    case 0xd0:
+        *payload = 1;
+        return true; /* u8, i8 */
+    case 0xcd:
+    case 0xd1:
+        *payload = 2;
+        return true; /* u16, i16 */
+    case 0xce:
+    case 0xd2:
+    case 0xca:
+        *payload = 4;
+        return true;
+    case 0xcf:
+    case 0xd3:
+    case 0xcb:
+        *payload = 8;
+        return true;
+    case 0xd9:
+    case 0xc4:
+        len_bytes = 1;
+        break; /* str8, bin8 */
+    case 0xda:
+    case 0xc5:
+    case 0xdc:
+        len_bytes = 2;
+        break;
+    case 0xdb:
+    case 0xc6:
+    case 0xdd:
+        len_bytes = 4;
+        break;
+    default:
+        return false; /* maps, ext, reserved */
+    }
+    if (avail < 1 + len_bytes) {
+        return false;
+    }
+    *head = 1 + len_bytes;
+    uint64_t n = s_be(p + 1, len_bytes);
+    if (t == 0xdc || t == 0xdd) {
+        *items = n;
+    } else {
+        *payload = n;
+    }
+    return true;
+}
+
+/*  Check that @p len bytes hold exactly one object within our limits. */
+static bool
+s_walk(const uint8_t *p, size_t len)
+{
+    uint64_t pending[CS_CODEC_DEPTH_MAX + 1]; /* elements left per level */
+    size_t depth = 0, pos = 0, objects = 0;
+    pending[0] = 1;
+    while (true) {
+        while (depth > 0 && pending[depth] == 0) {
+            depth--;
+        }
+        if (pending[depth] == 0) {
+            return pos == len; /* one object, no trailing bytes */
+        }
+        if (pos >= len || ++objects > S_OBJECTS_MAX) {
+            return false;
+        }
+        pending[depth]--;
+        size_t head;
+        uint64_t payload, items;
+        if (!s_header(p + pos, len - pos, &head, &payload, &items)) {
+            return false;
+        }
+        pos += head;
+        if (payload > len - pos) {
+            return false;
+        }
+        pos += (size_t) payload;
+        if (items > 0) {
+            if (items > S_ARRAY_MAX || items > len - pos ||
+                depth == CS_CODEC_DEPTH_MAX) {
+                return false;
+            }
+            pending[++depth] = items;
+        }
+    }
+}
+
+/* ---------------- schema ---------------- */
+
+static bool
+s_is_array(const msgpack_object *o, uint32_t size)
+{
+    return o->type == MSGPACK_OBJECT_ARRAY && o->via.array.size == size;
+}
+
+static bool
+s_get_u64(const msgpack_object *o, uint64_t *out)
+{
+    if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER) {
+        return false;
+    }
+    *out = o->via.u64;
+    return true;
+}
+
+/*  A copy of a msgpack string as a NUL-terminated name, if it is valid. */
+static bool
+s_get_name(const msgpack_object *o, bool (*valid)(const char *, size_t),
+           char *out, size_t out_size)
+{
+    if (o->type != MSGPACK_OBJECT_STR || o->via.str.size >= out_size ||
+        !valid(o->via.str.ptr, o->via.str.size)) {
+        return false;
+    }
+    memcpy(out, o->via.str.ptr, o->via.str.size);
+    out[o->via.str.size] = '\0';
+    return true;
+}
+
+static bool
+s_get_value(const msgpack_object *o, cs_value_t *v)
+{
+    switch (o->type) {
+    case MSGPACK_OBJECT_NIL:
+        *v = cs_value_nil();
+        return true;
+    case MSGPACK_OBJECT_BOOLEAN:
+        *v = cs_value_bool(o->via.boolean);
+        return true;
+    case MSGPACK_OBJECT_POSITIVE_INTEGER:
+        if (o->via.u64 > INT64_MAX) {
+            return false;
+        }
+        *v = cs_value_int((int64_t) o->via.u64);
+        return true;
+    case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+        *v = cs_value_int(o->via.i64);
+        return true;
+    case MSGPACK_OBJECT_FLOAT32:
+    case MSGPACK_OBJECT_FLOAT64:
+        *v = cs_value_float(o->via.f64);
+        return true;
+    case MSGPACK_OBJECT_STR:
+        *v = cs_value_strn(o->via.str.ptr, o->via.str.size);
+        return cs_value_is_valid(v);
+    case MSGPACK_OBJECT_BIN:
+        *v = cs_value_bin(o->via.bin.ptr, o->via.bin.size);
+        return cs_value_is_valid(v);
+    case MSGPACK_OBJECT_ARRAY:
+    case MSGPACK_OBJECT_MAP:
+    case MSGPACK_OBJECT_EXT:
+        return false;
+    }
+    return false;
+}
+
+/*  Build a record from @p o. Field order and tombstone pruning are checked
+ *  by the caller's re-encoding, which must reproduce the input. */
+static bool
+s_to_record(const msgpack_object *o, cs_codec_form_t form, cs_record_t *rec)
+{
+    bool stored = form == CS_CODEC_STORED;
+    uint64_t tag;
+    if (!s_is_array(o, 3) || !s_get_u64(&o->via.array.ptr[0], &tag) ||
+        tag != (uint64_t) form) {
+        return false;
+    }
+    const msgpack_object *tomb = &o->via.array.ptr[1];
+    if (tomb->type != MSGPACK_OBJECT_NIL) {
+        cs_stamp_t stamp;
+        uint64_t seq = 0;
+        if (!s_is_array(tomb, stored ? 3 : 2) ||
+            !s_get_u64(&tomb->via.array.ptr[0], &stamp.hlc) ||
+            !s_get_u64(&tomb->via.array.ptr[1], &stamp.origin) ||
+            (stored && !s_get_u64(&tomb->via.array.ptr[2], &seq))) {
+            return false;
+        }
+        cs_record_delete(rec, stamp, seq);
+    }
+    const msgpack_object *fields = &o->via.array.ptr[2];
+    if (fields->type != MSGPACK_OBJECT_ARRAY ||
+        fields->via.array.size > CS_RECORD_FIELDS_MAX) {
+        return false;
+    }
+    for (uint32_t i = 0; i < fields->via.array.size; i++) {
+        const msgpack_object *f = &fields->via.array.ptr[i];
+        char name[CS_FIELD_NAME_MAX + 1];
+        cs_value_t value;
+        cs_stamp_t stamp;
+        uint64_t seq = 0;
+        if (!s_is_array(f, stored ? 5 : 4) ||
+            !s_get_name(&f->via.array.ptr[0], cs_record_field_name_is_valid,
+                        name, sizeof name) ||
+            !s_get_value(&f->via.array.ptr[1], &value) ||
+            !s_get_u64(&f->via.array.ptr[2], &stamp.hlc) ||
+            !s_get_u64(&f->via.array.ptr[3], &stamp.origin) ||
+            (stored && !s_get_u64(&f->via.array.ptr[4], &seq))) {
+            return false;
+        }
+        bool changed;
+        if (cs_record_set(rec, name, &value, stamp, seq, &changed) != CS_OK ||
+            !changed) {
+            return false; /* duplicate name or a field under the tombstone */
+        }
+    }
+    return true;
+}
+
+/*  The shared frame of both decoders: walk, unpack, convert, re-encode. */
+typedef bool(s_convert_fn)(const msgpack_object *o, void *arg, cs_buf_t *out);
+
+static int
+s_decode(const void *data, size_t len, s_convert_fn *convert, void *arg)
+{
+    if (!data || len == 0 || len > CS_CODEC_RECORD_MAX || !s_walk(data, len)) {
+        return CS_EPROTO;
+    }
+    msgpack_unpacked unpacked;
+    msgpack_unpacked_init(&unpacked);
+    cs_buf_t again;
+    cs_buf_init(&again);
+    size_t offset = 0;
+    int rc = CS_EPROTO;
+    if (msgpack_unpack_next(&unpacked, data, len, &offset) ==
+            MSGPACK_UNPACK_SUCCESS &&
+        offset == len && convert(&unpacked.data, arg, &again) &&
+        again.len == len && memcmp(again.data, data, len) == 0) {
+        rc = CS_OK;
+    }
+    cs_buf_fini(&again);
+    msgpack_unpacked_destroy(&unpacked);
+    return rc;
+}
+
+typedef struct {
+    cs_codec_form_t form; /* expected form */
+    cs_record_t *record;  /* built here */
+} s_record_arg_t;
+
+static bool
+s_convert_record(const msgpack_object *o, void *arg, cs_buf_t *out)
+{
+    s_record_arg_t *self = arg;
+    if (!s_to_record(o, self->form, self->record)) {
+        return false;
+    }
+    cs_codec_encode_record(self->record, self->form, out);
+    return true;
+}
+
+int
+cs_codec_decode_record(const void *data, size_t len, cs_codec_form_t form,
+                       cs_record_t **rec_out)
+{
+    assert(rec_out);
+    assert(form == CS_CODEC_CANONICAL || form == CS_CODEC_STORED);
+    s_record_arg_t arg = { form, cs_record_new() };
+    int rc = s_decode(data, len, s_convert_record, &arg);
+    if (rc != CS_OK) {
+        cs_record_destroy(&arg.record);
+    }
+    *rec_out = arg.record;
+    return rc;
+}
+
+static bool
+s_convert_delta(const msgpack_object *o, void *arg, cs_buf_t *out)
+{
+    cs_delta_t *delta = arg;
+    return s_is_array(o, 3) &&
+           s_get_name(&o->via.array.ptr[0], cs_record_collection_is_valid,
+                      delta->collection, sizeof delta->collection) &&
+           s_get_name(&o->via.array.ptr[1], cs_record_id_is_valid, delta->id,
+                      sizeof delta->id) &&
+           s_to_record(&o->via.array.ptr[2], CS_CODEC_CANONICAL,
+                       delta->record) &&
+           cs_codec_encode_delta(delta->collection, delta->id, delta->record,
+                                 out) == CS_OK;
+}
+
+int
+cs_codec_decode_delta(const void *data, size_t len, cs_delta_t *delta)
+{
+    assert(delta);
+    memset(delta, 0, sizeof *delta);
+    delta->record = cs_record_new();
+    int rc = s_decode(data, len, s_convert_delta, delta);
+    if (rc != CS_OK) {
+        cs_delta_fini(delta);
+    }
+    return rc;
+}
+
+void
+cs_delta_fini(cs_delta_t *delta)
+{
+    assert(delta);
+    cs_record_destroy(&delta->record);
+}

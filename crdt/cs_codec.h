@@ -1,0 +1,90 @@
+/*  cs_codec - msgpack encoding of records and deltas, with limits.
+ *  SPDX-License-Identifier: MIT
+ *
+ *  Two forms of a record:
+ *  - CS_CODEC_CANONICAL: the replicated state only (no local seqs). The same
+ *    state always encodes to the same bytes: fields in name order, integers
+ *    in their shortest msgpack form, floats always as float64. Digests and
+ *    the wire use it.
+ *  - CS_CODEC_STORED: the canonical content plus each part's local seq; what
+ *    the store keeps in LMDB.
+ *
+ *  Layout (msgpack): [form, tombstone, [field...]] where tombstone is nil or
+ *  [hlc, origin(, seq)] and field is [name, value, hlc, origin(, seq)]. A
+ *  delta is [collection, id, canonical record].
+ *
+ *  The decoders take untrusted bytes. Before anything is allocated they walk
+ *  the input and check every length and count against the bytes that remain
+ *  and against the limits below (msgpack-c 4.0 would otherwise allocate
+ *  ~96 GB for the five bytes dd ff ff ff ff). Field names must be strictly
+ *  increasing (no duplicates), strings valid UTF-8, and every value within
+ *  cs_value/cs_record limits. Every violation returns CS_EPROTO; nothing
+ *  aborts. No msgpack type leaves cs_codec.c.
+ */
+#ifndef CS_CODEC_H
+#define CS_CODEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crdt/cs_err.h"
+#include "crdt/cs_record.h"
+
+/** Largest encoded record or delta, in bytes (8 MiB). */
+#define CS_CODEC_RECORD_MAX (8u * 1024u * 1024u)
+/** Deepest msgpack nesting any of our formats needs. */
+#define CS_CODEC_DEPTH_MAX 4
+
+typedef enum {
+    CS_CODEC_CANONICAL = 1, /* replicated state, no seqs */
+    CS_CODEC_STORED = 2,    /* plus local seqs */
+} cs_codec_form_t;
+
+/** A growable byte buffer; out of memory aborts. */
+typedef struct {
+    uint8_t *data; /* owned; NULL until the first append */
+    size_t len;    /* bytes used */
+    size_t cap;    /* bytes allocated */
+} cs_buf_t;
+
+void cs_buf_init(cs_buf_t *buf);
+void cs_buf_fini(cs_buf_t *buf);
+/** Forget the contents, keep the allocation. */
+void cs_buf_reset(cs_buf_t *buf);
+void cs_buf_append(cs_buf_t *buf, const void *data, size_t len);
+
+/** A decoded delta; owns its record. */
+typedef struct {
+    char collection[CS_COLLECTION_MAX + 1]; /* NUL-terminated */
+    char id[CS_ID_MAX + 1];                 /* NUL-terminated */
+    cs_record_t *record;                    /* owned; seqs are 0 */
+} cs_delta_t;
+
+/** Append the encoding of @p rec in @p form to @p out. Cannot fail: the
+ *  limits of cs_record (CS_RECORD_FIELDS_MAX, CS_RECORD_BYTES_MAX) keep
+ *  every record's encoding within CS_CODEC_RECORD_MAX. */
+void cs_codec_encode_record(const cs_record_t *rec, cs_codec_form_t form,
+                            cs_buf_t *out);
+
+/** Decode @p len bytes at @p data, which must hold exactly one record in
+ *  @p form. On success *@p rec_out is a new record the caller owns.
+ *  @return CS_OK or CS_EPROTO. */
+CS_NODISCARD int cs_codec_decode_record(const void *data, size_t len,
+                                        cs_codec_form_t form,
+                                        cs_record_t **rec_out);
+
+/** Append the delta (@p collection, @p id, canonical @p rec) to @p out.
+ *  @return CS_OK, or CS_EINVAL for a bad collection or id (then @p out is
+ *  as before). */
+CS_NODISCARD int cs_codec_encode_delta(const char *collection, const char *id,
+                                       const cs_record_t *rec, cs_buf_t *out);
+
+/** Decode one delta. On success @p delta owns a new record: release it with
+ *  cs_delta_fini. @return CS_OK or CS_EPROTO. */
+CS_NODISCARD int cs_codec_decode_delta(const void *data, size_t len,
+                                       cs_delta_t *delta);
+
+/** Free the record of @p delta. Safe to call twice. */
+void cs_delta_fini(cs_delta_t *delta);
+
+#endif /* CS_CODEC_H */

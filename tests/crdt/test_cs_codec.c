@@ -1,0 +1,2001 @@
+/*  test_cs_codec - msgpack encoding of records and deltas: both forms round
+ *  trip, the canonical bytes are fixed by the state alone, and the decoders
+ *  refuse every malformed, oversized or hostile input with CS_EPROTO.
+ *  SPDX-License-Identifier: MIT
+ *
+ *  Hostile inputs are written with a small msgpack writer of our own (the
+ *  s_mp_* helpers), so each one is a valid record with exactly one thing
+ *  wrong, and the same builder without the mutation must decode.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "crdt/cs_codec.h"
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define NODE_A       UINT64_C(0x0a0a0a0a0a0a0a0a)
+#define NODE_B       UINT64_C(0x0b0b0b0b0b0b0b0b)
+#define T0           UINT64_C(1700000000000)
+
+/* ---------------- allocation guard ----------------
+ * The decoders must bound every length before allocating. Under ASan any
+ * single allocation above 256 MiB aborts the test; elsewhere (glibc) we
+ * replace malloc to remember the largest single request. Other sanitizers
+ * intercept malloc themselves, so there the guard is off. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define CS_TEST_SANITIZED_MALLOC 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || \
+    __has_feature(memory_sanitizer)
+#define CS_TEST_SANITIZED_MALLOC 1
+#endif
+#endif
+
+#define ALLOC_BOUND ((size_t) 256 << 20) /* largest request we tolerate */
+
+#if defined(CS_TEST_SANITIZED_MALLOC)
+const char *__asan_default_options(void);
+const char *
+__asan_default_options(void)
+{
+    return "max_allocation_size_mb=256:allocator_may_return_null=0";
+}
+
+static void
+s_alloc_watch_reset(void)
+{
+}
+
+static size_t
+s_alloc_largest(void)
+{
+    return 0; /* the sanitizer enforces the bound itself */
+}
+#else
+extern void *__libc_malloc(size_t size);
+extern void *__libc_calloc(size_t count, size_t size);
+extern void *__libc_realloc(void *ptr, size_t size);
+extern void __libc_free(void *ptr);
+
+static size_t s_largest_request; /* largest size asked for since reset */
+
+static void
+s_alloc_note(size_t size)
+{
+    if (size > s_largest_request) {
+        s_largest_request = size;
+    }
+}
+
+void *
+malloc(size_t size)
+{
+    s_alloc_note(size);
+    return __libc_malloc(size);
+}
+
+void *
+calloc(size_t count, size_t size)
+{
+    size_t total = 0;
+    if (__builtin_mul_overflow(count, size, &total)) {
+        total = SIZE_MAX;
+    }
+    s_alloc_note(total);
+    return __libc_calloc(count, size);
+}
+
+void *
+realloc(void *ptr, size_t size)
+{
+    s_alloc_note(size);
+    return __libc_realloc(ptr, size);
+}
+
+void
+free(void *ptr)
+{
+    __libc_free(ptr);
+}
+
+static void
+s_alloc_watch_reset(void)
+{
+    s_largest_request = 0;
+}
+
+static size_t
+s_alloc_largest(void)
+{
+    return s_largest_request;
+}
+#endif /* CS_TEST_SANITIZED_MALLOC */
+
+/* ---------------- a small msgpack writer ---------------- */
+
+static void
+s_mp_byte(cs_buf_t *b, uint8_t byte)
+{
+    cs_buf_append(b, &byte, 1);
+}
+
+static void
+s_mp_be(cs_buf_t *b, uint64_t v, unsigned bytes)
+{
+    for (unsigned i = bytes; i > 0; i--) {
+        s_mp_byte(b, (uint8_t) (v >> (8 * (i - 1))));
+    }
+}
+
+static void
+s_mp_raw(cs_buf_t *b, const char *hex)
+{
+    /* "dd ff ff ff ff" -> 5 bytes */
+    while (*hex) {
+        if (*hex == ' ') {
+            hex++;
+            continue;
+        }
+        unsigned int byte = 0;
+        assert_int_equal(sscanf(hex, "%2x", &byte), 1);
+        s_mp_byte(b, (uint8_t) byte);
+        hex += 2;
+    }
+}
+
+static void
+s_mp_nil(cs_buf_t *b)
+{
+    s_mp_byte(b, 0xc0);
+}
+
+static void
+s_mp_array(cs_buf_t *b, uint32_t n)
+{
+    if (n < 16) {
+        s_mp_byte(b, (uint8_t) (0x90 | n));
+    } else if (n <= 0xffff) {
+        s_mp_byte(b, 0xdc);
+        s_mp_be(b, n, 2);
+    } else {
+        s_mp_byte(b, 0xdd);
+        s_mp_be(b, n, 4);
+    }
+}
+
+static void
+s_mp_uint(cs_buf_t *b, uint64_t v)
+{
+    if (v < 128) {
+        s_mp_byte(b, (uint8_t) v);
+    } else if (v <= 0xff) {
+        s_mp_byte(b, 0xcc);
+        s_mp_be(b, v, 1);
+    } else if (v <= 0xffff) {
+        s_mp_byte(b, 0xcd);
+        s_mp_be(b, v, 2);
+    } else if (v <= 0xffffffff) {
+        s_mp_byte(b, 0xce);
+        s_mp_be(b, v, 4);
+    } else {
+        s_mp_byte(b, 0xcf);
+        s_mp_be(b, v, 8);
+    }
+}
+
+static void
+s_mp_int(cs_buf_t *b, int64_t v)
+{
+    if (v >= 0) {
+        s_mp_uint(b, (uint64_t) v);
+    } else if (v >= -32) {
+        s_mp_byte(b, (uint8_t) (0xe0 | (v + 32)));
+    } else if (v >= INT8_MIN) {
+        s_mp_byte(b, 0xd0);
+        s_mp_be(b, (uint64_t) v, 1);
+    } else if (v >= INT16_MIN) {
+        s_mp_byte(b, 0xd1);
+        s_mp_be(b, (uint64_t) v, 2);
+    } else if (v >= INT32_MIN) {
+        s_mp_byte(b, 0xd2);
+        s_mp_be(b, (uint64_t) v, 4);
+    } else {
+        s_mp_byte(b, 0xd3);
+        s_mp_be(b, (uint64_t) v, 8);
+    }
+}
+
+static void
+s_mp_str(cs_buf_t *b, const char *s, size_t len)
+{
+    if (len < 32) {
+        s_mp_byte(b, (uint8_t) (0xa0 | len));
+    } else if (len <= 0xff) {
+        s_mp_byte(b, 0xd9);
+        s_mp_be(b, len, 1);
+    } else if (len <= 0xffff) {
+        s_mp_byte(b, 0xda);
+        s_mp_be(b, len, 2);
+    } else {
+        s_mp_byte(b, 0xdb);
+        s_mp_be(b, len, 4);
+    }
+    cs_buf_append(b, s, len);
+}
+
+static void
+s_mp_cstr(cs_buf_t *b, const char *s)
+{
+    s_mp_str(b, s, strlen(s));
+}
+
+static void
+s_mp_bin(cs_buf_t *b, const void *p, size_t len)
+{
+    if (len <= 0xff) {
+        s_mp_byte(b, 0xc4);
+        s_mp_be(b, len, 1);
+    } else if (len <= 0xffff) {
+        s_mp_byte(b, 0xc5);
+        s_mp_be(b, len, 2);
+    } else {
+        s_mp_byte(b, 0xc6);
+        s_mp_be(b, len, 4);
+    }
+    cs_buf_append(b, p, len);
+}
+
+/* ---------------- helpers ---------------- */
+
+static cs_stamp_t
+s_at(uint64_t ms, uint64_t origin)
+{
+    cs_stamp_t stamp = { cs_hlc_make(T0 + ms, 0), origin };
+    return stamp;
+}
+
+static void
+s_set(cs_record_t *rec, const char *name, cs_value_t value, cs_stamp_t stamp,
+      uint64_t seq)
+{
+    assert_int_equal(cs_record_set(rec, name, &value, stamp, seq, NULL), CS_OK);
+}
+
+/* A record with a tombstone and one field of every value type. */
+static cs_record_t *
+s_sample_record(void)
+{
+    static const unsigned char blob[] = { 0x00, 0xff, 0x00, 0x7f };
+    cs_record_t *rec = cs_record_new();
+    assert_true(cs_record_delete(rec, s_at(1, NODE_B), 3));
+    s_set(rec, "active", cs_value_bool(true), s_at(2, NODE_A), 4);
+    s_set(rec, "avatar", cs_value_bin(blob, sizeof blob), s_at(3, NODE_A), 5);
+    s_set(rec, "balance", cs_value_float(-1234.5), s_at(4, NODE_B), 6);
+    s_set(rec, "city", cs_value_str("Z\xc3\xbcrich"), s_at(5, NODE_A), 7);
+    s_set(rec, "fax", cs_value_nil(), s_at(6, NODE_B), 8);
+    s_set(rec, "score", cs_value_int(-42), s_at(7, NODE_A), 9);
+    s_set(rec, "visits", cs_value_int(INT64_MAX), s_at(8, NODE_A), 10);
+    return rec;
+}
+
+/* Decode from an exact-size heap copy, so ASan sees any read past the end. */
+static int
+s_decode(const void *data, size_t len, cs_codec_form_t form,
+         cs_record_t **rec_out)
+{
+    void *copy = malloc(len ? len : 1);
+    assert_non_null(copy);
+    if (len) {
+        memcpy(copy, data, len);
+    }
+    int rc = cs_codec_decode_record(copy, len, form, rec_out);
+    free(copy);
+    return rc;
+}
+
+static int
+s_decode_delta(const void *data, size_t len, cs_delta_t *delta)
+{
+    void *copy = malloc(len ? len : 1);
+    assert_non_null(copy);
+    if (len) {
+        memcpy(copy, data, len);
+    }
+    int rc = cs_codec_decode_delta(copy, len, delta);
+    free(copy);
+    return rc;
+}
+
+static void
+s_expect_eproto(const void *data, size_t len, cs_codec_form_t form,
+                const char *what)
+{
+    cs_record_t *rec = NULL;
+    int rc = s_decode(data, len, form, &rec);
+    if (rc != CS_EPROTO) {
+        cs_record_destroy(&rec);
+        fail_msg("%s (form %d, %zu bytes): got %d (%s), want CS_EPROTO", what,
+                 (int) form, len, rc, cs_strerror(rc));
+    }
+    if (rec != NULL) {
+        fail_msg("%s (form %d): failed decode set *rec_out", what, (int) form);
+    }
+}
+
+static void
+s_expect_delta_eproto(const void *data, size_t len, const char *what)
+{
+    cs_delta_t delta;
+    memset(&delta, 0, sizeof delta);
+    int rc = s_decode_delta(data, len, &delta);
+    if (rc != CS_EPROTO) {
+        cs_delta_fini(&delta);
+        fail_msg("delta %s (%zu bytes): got %d (%s), want CS_EPROTO", what, len,
+                 rc, cs_strerror(rc));
+    }
+    if (delta.record != NULL) {
+        fail_msg("delta %s: failed decode left a record", what);
+    }
+}
+
+/* Every seq in @p a equals the one in @p b (the states are equal). */
+static void
+s_assert_same_seqs(const cs_record_t *a, const cs_record_t *b)
+{
+    assert_int_equal(cs_record_field_count(a), cs_record_field_count(b));
+    for (size_t i = 0; i < cs_record_field_count(a); i++) {
+        assert_int_equal(cs_record_field_at(a, i).seq,
+                         cs_record_field_at(b, i).seq);
+    }
+    uint64_t seq_a = 0, seq_b = 0;
+    assert_int_equal(cs_record_tombstone(a, NULL, &seq_a),
+                     cs_record_tombstone(b, NULL, &seq_b));
+    assert_int_equal(seq_a, seq_b);
+}
+
+static void
+s_assert_all_seqs(const cs_record_t *rec, uint64_t seq)
+{
+    for (size_t i = 0; i < cs_record_field_count(rec); i++) {
+        assert_int_equal(cs_record_field_at(rec, i).seq, seq);
+    }
+    uint64_t tomb_seq = 0;
+    if (cs_record_tombstone(rec, NULL, &tomb_seq)) {
+        assert_int_equal(tomb_seq, seq);
+    }
+}
+
+static void
+s_encode(const cs_record_t *rec, cs_codec_form_t form, cs_buf_t *out)
+{
+    cs_buf_reset(out);
+    cs_codec_encode_record(rec, form, out);
+}
+
+static void
+s_assert_bytes(const cs_buf_t *buf, const char *hex)
+{
+    cs_buf_t want;
+    cs_buf_init(&want);
+    s_mp_raw(&want, hex);
+    if (buf->len != want.len || memcmp(buf->data, want.data, want.len) != 0) {
+        char got[512] = "";
+        for (size_t i = 0; i < buf->len && i < 160; i++) {
+            snprintf(got + strlen(got), sizeof got - strlen(got), "%02x ",
+                     buf->data[i]);
+        }
+        cs_buf_fini(&want);
+        fail_msg("bytes differ:\n want %s\n got  %s", hex, got);
+    }
+    cs_buf_fini(&want);
+}
+
+/* ---------------- cs_buf ---------------- */
+
+static void
+test_buf_appends_resets_and_frees(void **state)
+{
+    (void) state;
+    cs_buf_t buf;
+    cs_buf_init(&buf);
+    assert_null(buf.data);
+    assert_int_equal(buf.len, 0);
+
+    cs_buf_append(&buf, "abc", 3);
+    cs_buf_append(&buf, "", 0);
+    cs_buf_append(&buf, "de", 2);
+    assert_int_equal(buf.len, 5);
+    assert_true(buf.cap >= 5);
+    assert_memory_equal(buf.data, "abcde", 5);
+
+    /* grow well past any initial capacity */
+    for (int i = 0; i < 100000; i++) {
+        cs_buf_append(&buf, "x", 1);
+    }
+    assert_int_equal(buf.len, 100005);
+    assert_int_equal(buf.data[100004], 'x');
+
+    size_t cap = buf.cap;
+    cs_buf_reset(&buf);
+    assert_int_equal(buf.len, 0);
+    assert_int_equal(buf.cap, cap);
+    cs_buf_fini(&buf);
+}
+
+/* ---------------- canonical bytes ---------------- */
+
+static void
+test_codec_empty_record_has_fixed_bytes(void **state)
+{
+    (void) state;
+    cs_record_t *rec = cs_record_new();
+    cs_buf_t buf;
+    cs_buf_init(&buf);
+    s_encode(rec, CS_CODEC_CANONICAL, &buf);
+    s_assert_bytes(&buf, "93 01 c0 90");
+    s_encode(rec, CS_CODEC_STORED, &buf);
+    s_assert_bytes(&buf, "93 02 c0 90");
+    cs_buf_fini(&buf);
+    cs_record_destroy(&rec);
+}
+
+static void
+test_codec_layout_matches_the_header(void **state)
+{
+    (void) state;
+    /* tombstone (hlc 3, origin 2, seq 9); a = 1 and b = 1.5, both at
+     * (hlc 0x10000, origin 7) with seqs 5 and 6 */
+    cs_record_t *rec = cs_record_new();
+    cs_stamp_t tomb = { 3, 2 };
+    cs_stamp_t write = { cs_hlc_make(1, 0), 7 };
+    assert_true(cs_record_delete(rec, tomb, 9));
+    s_set(rec, "b", cs_value_float(1.5), write, 6);
+    s_set(rec, "a", cs_value_int(1), write, 5);
+
+    cs_buf_t buf;
+    cs_buf_init(&buf);
+    s_encode(rec, CS_CODEC_CANONICAL, &buf);
+    s_assert_bytes(&buf, "93 01 92 03 02 92"
+                         " 94 a1 61 01 ce 00 01 00 00 07"
+                         " 94 a1 62 cb 3f f8 00 00 00 00 00 00"
+                         " ce 00 01 00 00 07");
+    s_encode(rec, CS_CODEC_STORED, &buf);
+    s_assert_bytes(&buf, "93 02 93 03 02 09 92"
+                         " 95 a1 61 01 ce 00 01 00 00 07 05"
+                         " 95 a1 62 cb 3f f8 00 00 00 00 00 00"
+                         " ce 00 01 00 00 07 06");
+    cs_buf_fini(&buf);
+    cs_record_destroy(&rec);
+}
+
+static void
+test_codec_scalars_use_shortest_ints_and_float64(void **state)
+{
+    (void) state;
+    const struct {
+        cs_value_t value; /* the field value */
+        const char *hex;  /* its expected msgpack bytes */
+    } cases[] = {
+        { cs_value_int(0), "00" },
+        { cs_value_int(127), "7f" },
+        { cs_value_int(128), "cc 80" },
+        { cs_value_int(255), "cc ff" },
+        { cs_value_int(256), "cd 01 00" },
+        { cs_value_int(65535), "cd ff ff" },
+        { cs_value_int(65536), "ce 00 01 00 00" },
+        { cs_value_int(INT64_C(4294967296)), "cf 00 00 00 01 00 00 00 00" },
+        { cs_value_int(INT64_MAX), "cf 7f ff ff ff ff ff ff ff" },
+        { cs_value_int(-1), "ff" },
+        { cs_value_int(-32), "e0" },
+        { cs_value_int(-33), "d0 df" },
+        { cs_value_int(-128), "d0 80" },
+        { cs_value_int(-129), "d1 ff 7f" },
+        { cs_value_int(-32769), "d2 ff ff 7f ff" },
+        { cs_value_int(INT64_MIN), "d3 80 00 00 00 00 00 00 00" },
+        { cs_value_float(0.0), "cb 00 00 00 00 00 00 00 00" },
+        { cs_value_float(-0.0), "cb 80 00 00 00 00 00 00 00" },
+        { cs_value_float(1.0), "cb 3f f0 00 00 00 00 00 00" },
+        { cs_value_float(INFINITY), "cb 7f f0 00 00 00 00 00 00" },
+        { cs_value_nil(), "c0" },
+        { cs_value_bool(false), "c2" },
+        { cs_value_bool(true), "c3" },
+        { cs_value_str(""), "a0" },
+        { cs_value_str("hi"), "a2 68 69" },
+        { cs_value_bin(NULL, 0), "c4 00" },
+        { cs_value_bin("\x00\xff", 2), "c4 02 00 ff" },
+    };
+    cs_buf_t buf;
+    cs_buf_init(&buf);
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        cs_record_t *rec = cs_record_new();
+        cs_stamp_t stamp = { 1, 1 };
+        s_set(rec, "v", cases[i].value, stamp, 1);
+        s_encode(rec, CS_CODEC_CANONICAL, &buf);
+        char want[128];
+        snprintf(want, sizeof want, "93 01 c0 91 94 a1 76 %s 01 01",
+                 cases[i].hex);
+        s_assert_bytes(&buf, want);
+        cs_record_destroy(&rec);
+    }
+    /* stamps too: the largest hlc and origin take 9 bytes each */
+    cs_record_t *rec = cs_record_new();
+    cs_stamp_t big = { UINT64_MAX, UINT64_MAX };
+    s_set(rec, "v", cs_value_nil(), big, 1);
+    s_encode(rec, CS_CODEC_CANONICAL, &buf);
+    s_assert_bytes(&buf, "93 01 c0 91 94 a1 76 c0"
+                         " cf ff ff ff ff ff ff ff ff"
+                         " cf ff ff ff ff ff ff ff ff");
+    cs_record_destroy(&rec);
+    cs_buf_fini(&buf);
+}
+
+static void
+test_codec_canonical_bytes_ignore_insertion_order_and_seqs(void **state)
+{
+    (void) state;
+    /* the same state reached three ways: different order, overwritten
+     * values, merges, dropped fields and different seqs */
+    cs_record_t *x = cs_record_new();
+    s_set(x, "name", cs_value_str("Ada"), s_at(5, NODE_A), 1);
+    s_set(x, "email", cs_value_str("ada@example.org"), s_at(6, NODE_B), 2);
+    s_set(x, "age", cs_value_int(36), s_at(7, NODE_A), 3);
+
+    cs_record_t *y = cs_record_new();
+    s_set(y, "age", cs_value_int(35), s_at(4, NODE_A), 10);
+    s_set(y, "gone", cs_value_str("dropped"), s_at(1, NODE_A), 11);
+    s_set(y, "age", cs_value_int(36), s_at(7, NODE_A), 12);
+    s_set(y, "email", cs_value_str("ada@example.org"), s_at(6, NODE_B), 13);
+    s_set(y, "name", cs_value_str("Ada"), s_at(5, NODE_A), 14);
+    assert_true(cs_record_delete(y, s_at(2, NODE_A), 15));
+    cs_record_t *z = cs_record_new();
+    assert_true(cs_record_delete(z, s_at(2, NODE_A), 1));
+    assert_int_equal(cs_record_merge(z, x, 2, NULL), CS_OK);
+    assert_true(cs_record_delete(x, s_at(2, NODE_A), 4));
+
+    cs_buf_t bx, by, bz;
+    cs_buf_init(&bx);
+    cs_buf_init(&by);
+    cs_buf_init(&bz);
+    s_encode(x, CS_CODEC_CANONICAL, &bx);
+    s_encode(y, CS_CODEC_CANONICAL, &by);
+    s_encode(z, CS_CODEC_CANONICAL, &bz);
+    assert_int_equal(bx.len, by.len);
+    assert_memory_equal(bx.data, by.data, bx.len);
+    assert_int_equal(bx.len, bz.len);
+    assert_memory_equal(bx.data, bz.data, bx.len);
+
+    /* the stored forms differ: they carry the seqs */
+    s_encode(x, CS_CODEC_STORED, &bx);
+    s_encode(y, CS_CODEC_STORED, &by);
+    assert_true(bx.len != by.len || memcmp(bx.data, by.data, bx.len) != 0);
+    /* until the seqs agree too */
+    cs_record_set_seq(x, 77);
+    cs_record_set_seq(y, 77);
+    s_encode(x, CS_CODEC_STORED, &bx);
+    s_encode(y, CS_CODEC_STORED, &by);
+    assert_int_equal(bx.len, by.len);
+    assert_memory_equal(bx.data, by.data, bx.len);
+
+    cs_buf_fini(&bx);
+    cs_buf_fini(&by);
+    cs_buf_fini(&bz);
+    cs_record_destroy(&x);
+    cs_record_destroy(&y);
+    cs_record_destroy(&z);
+}
+
+static void
+test_codec_encode_appends_to_the_buffer(void **state)
+{
+    (void) state;
+    cs_record_t *rec = s_sample_record();
+    cs_buf_t buf;
+    cs_buf_init(&buf);
+    cs_buf_append(&buf, "key", 3);
+    cs_codec_encode_record(rec, CS_CODEC_CANONICAL, &buf);
+    assert_memory_equal(buf.data, "key", 3);
+    cs_record_t *back = NULL;
+    assert_int_equal(
+        s_decode(buf.data + 3, buf.len - 3, CS_CODEC_CANONICAL, &back), CS_OK);
+    assert_true(cs_record_equal(rec, back));
+    cs_record_destroy(&back);
+    cs_buf_fini(&buf);
+    cs_record_destroy(&rec);
+}
+
+/* ---------------- round trips ---------------- */
+
+static void
+test_codec_canonical_round_trip_keeps_state_and_drops_seqs(void **state)
+{
+    (void) state;
+    cs_record_t *rec = s_sample_record();
+    cs_buf_t buf;
+    cs_buf_init(&buf);
+    s_encode(rec, CS_CODEC_CANONICAL, &buf);
+    cs_record_t *back = NULL;
+    assert_int_equal(s_decode(buf.data, buf.len, CS_CODEC_CANONICAL, &back),
+                     CS_OK);
+    assert_non_null(back);
+    assert_true(cs_record_equal(rec, back));
+    s_assert_all_seqs(back, 0);
+    assert_int_equal(cs_record_max_seq(back), 0);
+
+    /* and it encodes to the same bytes again */
+    cs_buf_t again;
+    cs_buf_init(&again);
+    s_encode(back, CS_CODEC_CANONICAL, &again);
+    assert_int_equal(again.len, buf.len);
+    assert_memory_equal(again.data, buf.data, buf.len);
+    cs_buf_fini(&again);
+    cs_buf_fini(&buf);
+    cs_record_destroy(&back);
+    cs_record_destroy(&rec);
+}
+
+static void
+test_codec_stored_round_trip_keeps_seqs(void **state)
+{
+    (void) state;
+    cs_record_t *rec = s_sample_record();
+    cs_buf_t buf;
+    cs_buf_init(&buf);
+    s_encode(rec, CS_CODEC_STORED, &buf);
+    cs_record_t *back = NULL;
+    assert_int_equal(s_decode(buf.data, buf.len, CS_CODEC_STORED, &back),
+                     CS_OK);
+    assert_true(cs_record_equal(rec, back));
+    s_assert_same_seqs(rec, back);
+    assert_int_equal(cs_record_max_seq(back), 10);
+    cs_buf_fini(&buf);
+    cs_record_destroy(&back);
+    cs_record_destroy(&rec);
+}
+
+static void
+test_codec_round_trip_keeps_exact_values(void **state)
+{
+    (void) state;
+    double nan_payload;
+    uint64_t nan_bits = UINT64_C(0x7ff80000deadbeef);
+    memcpy(&nan_payload, &nan_bits, sizeof nan_payload);
+    const cs_value_t values[] = {
+        cs_value_float(-0.0),
+        cs_value_float(nan_payload),
+        cs_value_float(4.9e-324),
+        cs_value_float(-INFINITY),
+        cs_value_int(INT64_MIN),
+        cs_value_int(-1),
+        cs_value_int(128),
+        cs_value_str(""),
+        cs_value_strn("a\0b", 3),
+        cs_value_bin(NULL, 0),
+        cs_value_bin("\0\0\0", 3),
+        cs_value_bool(false),
+        cs_value_str("\xf0\x9f\x98\x80"),
+    };
+    cs_buf_t buf;
+    cs_buf_init(&buf);
+    for (size_t i = 0; i < ARRAY_LEN(values); i++) {
+        for (int form = CS_CODEC_CANONICAL; form <= CS_CODEC_STORED; form++) {
+            cs_record_t *rec = cs_record_new();
+            s_set(rec, "v", values[i], s_at(1, NODE_A), 3);
+            s_encode(rec, (cs_codec_form_t) form, &buf);
+            cs_record_t *back = NULL;
+            assert_int_equal(
+                s_decode(buf.data, buf.len, (cs_codec_form_t) form, &back),
+                CS_OK);
+            cs_field_t field;
+            assert_int_equal(cs_record_get(back, "v", &field), CS_OK);
+            if (cs_value_compare(&field.value, &values[i]) != 0) {
+                fail_msg("value %zu changed in a form %d round trip", i, form);
+            }
+            cs_record_destroy(&back);
+            cs_record_destroy(&rec);
+        }
+    }
+    cs_buf_fini(&buf);
+}
+
+static void
+test_codec_round_trip_at_every_limit(void **state)
+{
+    (void) state;
+    cs_record_t *rec = cs_record_new();
+    char name[CS_FIELD_NAME_MAX + 1];
+    /* 1023 short fields, a longest name, and a largest string and binary */
+    for (unsigned n = 0; n < CS_RECORD_FIELDS_MAX - 3; n++) {
+        snprintf(name, sizeof name, "f%04u", n);
+        s_set(rec, name, cs_value_int(n), s_at(n, NODE_A), n + 1);
+    }
+    memset(name, 'z', CS_FIELD_NAME_MAX);
+    name[CS_FIELD_NAME_MAX] = '\0';
+    s_set(rec, name, cs_value_int(1), s_at(1, NODE_B), 2000);
+    char *big = malloc(CS_VALUE_MAX);
+    assert_non_null(big);
+    memset(big, 'y', CS_VALUE_MAX);
+    s_set(rec, "g-str", cs_value_strn(big, CS_VALUE_MAX), s_at(2, NODE_B),
+          2001);
+    s_set(rec, "g-bin", cs_value_bin(big, CS_VALUE_MAX), s_at(2, NODE_B), 2002);
+    free(big);
+    assert_int_equal(cs_record_field_count(rec), CS_RECORD_FIELDS_MAX);
+
+    cs_buf_t buf;
+    cs_buf_init(&buf);
+    for (int form = CS_CODEC_CANONICAL; form <= CS_CODEC_STORED; form++) {
+        s_encode(rec, (cs_codec_form_t) form, &buf);
+        cs_record_t *back = NULL;
+        assert_int_equal(
+            s_decode(buf.data, buf.len, (cs_codec_form_t) form, &back), CS_OK);
+        assert_true(cs_record_equal(rec, back));
+        if (form == CS_CODEC_STORED) {
+            s_assert_same_seqs(rec, back);
+        }
+        cs_record_destroy(&back);
+    }
+    cs_buf_fini(&buf);
+    cs_record_destroy(&rec);
+}
+
+static void
+test_codec_largest_possible_record_fits_the_size_limit(void **state)
+{
+    (void) state;
+    /* Fill CS_RECORD_BYTES_MAX with large values, then every other field
+     * slot with the costliest small field (9-byte integers and stamps):
+     * the worst case the codec limit must hold. */
+    cs_record_t *rec = cs_record_new();
+    char *big = malloc(CS_VALUE_MAX);
+    assert_non_null(big);
+    memset(big, 'q', CS_VALUE_MAX);
+    cs_stamp_t far = { UINT64_MAX, UINT64_MAX };
+    size_t small_fields = CS_RECORD_FIELDS_MAX - 4;
+    size_t small_bytes = small_fields * 4; /* names "nXXX", hex */
+    size_t left = CS_RECORD_BYTES_MAX - small_bytes;
+    for (int n = 0; n < 4; n++) {
+        char name[8];
+        snprintf(name, sizeof name, "v%d", n);
+        size_t len = left - strlen(name) < CS_VALUE_MAX ? left - strlen(name)
+                                                        : CS_VALUE_MAX;
+        cs_value_t v = cs_value_bin(big, len);
+        assert_int_equal(cs_record_set(rec, name, &v, far, UINT64_MAX, NULL),
+                         CS_OK);
+        left -= strlen(name) + len;
+    }
+    for (size_t n = 0; n < small_fields; n++) {
+        char name[8];
+        snprintf(name, sizeof name, "n%03zx", n);
+        cs_value_t v = cs_value_int(INT64_MIN);
+        assert_int_equal(cs_record_set(rec, name, &v, far, UINT64_MAX, NULL),
+                         CS_OK);
+    }
+    assert_int_equal(cs_record_bytes(rec), CS_RECORD_BYTES_MAX);
+    assert_int_equal(cs_record_field_count(rec), CS_RECORD_FIELDS_MAX);
+
+    cs_buf_t buf;
+    cs_buf_init(&buf);
+    cs_codec_encode_record(rec, CS_CODEC_STORED, &buf);
+    assert_true(buf.len <= CS_CODEC_RECORD_MAX);
+    cs_record_t *back = NULL;
+    assert_int_equal(
+        cs_codec_decode_record(buf.data, buf.len, CS_CODEC_STORED, &back),
+        CS_OK);
+    assert_true(cs_record_equal(rec, back));
+    cs_buf_reset(&buf);
+    assert_int_equal(cs_codec_encode_delta("contacts", "1", rec, &buf), CS_OK);
+    assert_true(buf.len <= CS_CODEC_RECORD_MAX);
+    cs_buf_fini(&buf);
+    cs_record_destroy(&back);
+    cs_record_destroy(&rec);
+    free(big);
+}
+
+static void
+test_codec_decode_reads_a_hand_built_record(void **state)
+{
+    (void) state;
+    /* written by another implementation: the layout is the contract */
+    cs_buf_t b;
+    cs_buf_init(&b);
+    s_mp_array(&b, 3);
+    s_mp_uint(&b, CS_CODEC_STORED);
+    s_mp_array(&b, 3);
+    s_mp_uint(&b, 100);
+    s_mp_uint(&b, NODE_B);
+    s_mp_uint(&b, 40);
+    s_mp_array(&b, 2);
+    s_mp_array(&b, 5);
+    s_mp_cstr(&b, "first");
+    s_mp_int(&b, -300);
+    s_mp_uint(&b, 200);
+    s_mp_uint(&b, NODE_A);
+    s_mp_uint(&b, 41);
+    s_mp_array(&b, 5);
+    s_mp_cstr(&b, "second");
+    s_mp_bin(&b, "\x01\x02", 2);
+    s_mp_uint(&b, 300);
+    s_mp_uint(&b, 5);
+    s_mp_uint(&b, 42);
+
+    cs_record_t *rec = NULL;
+    assert_int_equal(s_decode(b.data, b.len, CS_CODEC_STORED, &rec), CS_OK);
+    cs_stamp_t tomb;
+    uint64_t seq = 0;
+    assert_true(cs_record_tombstone(rec, &tomb, &seq));
+    assert_int_equal(tomb.hlc, 100);
+    assert_int_equal(tomb.origin, NODE_B);
+    assert_int_equal(seq, 40);
+    assert_int_equal(cs_record_field_count(rec), 2);
+    cs_field_t field;
+    assert_int_equal(cs_record_get(rec, "first", &field), CS_OK);
+    assert_int_equal(field.value.type, CS_VALUE_INT);
+    assert_true(field.value.u.i == -300);
+    assert_int_equal(field.stamp.hlc, 200);
+    assert_int_equal(field.stamp.origin, NODE_A);
+    assert_int_equal(field.seq, 41);
+    assert_int_equal(cs_record_get(rec, "second", &field), CS_OK);
+    assert_int_equal(field.value.type, CS_VALUE_BIN);
+    assert_int_equal(field.value.u.s.len, 2);
+    assert_memory_equal(field.value.u.s.ptr, "\x01\x02", 2);
+    assert_int_equal(field.seq, 42);
+    assert_int_equal(cs_record_max_seq(rec), 42);
+    cs_record_destroy(&rec);
+    cs_buf_fini(&b);
+}
+
+/* ---------------- hostile records ---------------- */
+
+/* One thing wrong with an otherwise valid record. */
+typedef enum {
+    M_NONE,
+    M_TOP_NOT_ARRAY,
+    M_TOP_MAP,
+    M_TOP_ARRAY_2,
+    M_TOP_ARRAY_4,
+    M_TOP_ARRAY_HUGE,
+    M_FORM_ZERO,
+    M_FORM_THREE,
+    M_FORM_OTHER,
+    M_FORM_STR,
+    M_FORM_NEG,
+    M_FORM_NIL,
+    M_TOMB_INT,
+    M_TOMB_EMPTY,
+    M_TOMB_SHORT,
+    M_TOMB_LONG,
+    M_TOMB_MAP,
+    M_TOMB_HLC_STR,
+    M_TOMB_HLC_NEG,
+    M_TOMB_ORIGIN_BOOL,
+    M_TOMB_ARRAY_HUGE,
+    M_FIELDS_NIL,
+    M_FIELDS_MAP,
+    M_FIELDS_STR,
+    M_FIELDS_COUNT_PLUS_ONE,
+    M_FIELDS_COUNT_HUGE,
+    M_FIELDS_COUNT_16BIT,
+    M_FIELD_NOT_ARRAY,
+    M_FIELD_SHORT,
+    M_FIELD_LONG,
+    M_FIELD_ARRAY_HUGE,
+    M_NAME_INT,
+    M_NAME_BIN,
+    M_NAME_NIL,
+    M_NAME_EMPTY,
+    M_NAME_TOO_LONG,
+    M_NAME_BAD_UTF8,
+    M_NAME_SURROGATE,
+    M_NAME_NUL,
+    M_NAME_LEN_HUGE,
+    M_NAME_LEN_PAST_END,
+    M_NAMES_UNSORTED,
+    M_NAMES_DUPLICATE,
+    M_NAMES_BYTEWISE_UNSORTED,
+    M_VALUE_EMPTY_ARRAY,
+    M_VALUE_ARRAY,
+    M_VALUE_MAP,
+    M_VALUE_NESTED,
+    M_VALUE_FIXEXT,
+    M_VALUE_TIMESTAMP,
+    M_VALUE_EXT8,
+    M_VALUE_BAD_UTF8,
+    M_VALUE_OVERLONG,
+    M_VALUE_TRUNCATED_UTF8,
+    M_VALUE_STR_TOO_LONG,
+    M_VALUE_BIN_TOO_LONG,
+    M_VALUE_STR_LEN_HUGE,
+    M_VALUE_BIN_LEN_HUGE,
+    M_VALUE_ARRAY_HUGE,
+    M_VALUE_MAP_HUGE,
+    M_VALUE_RESERVED_BYTE,
+    M_HLC_STR,
+    M_HLC_NEG,
+    M_HLC_NIL,
+    M_HLC_FLOAT,
+    M_HLC_BOOL,
+    M_ORIGIN_NEG,
+    M_ORIGIN_FLOAT,
+    M_ORIGIN_BIN,
+    M_SEQ_STR,
+    M_SEQ_NEG,
+    M_SEQ_NIL,
+    M_TRAILING_NIL,
+    M_TRAILING_RECORD,
+    M_COUNT
+} mutation_t;
+
+static const char *s_mutation_names[M_COUNT] = {
+    [M_NONE] = "valid",
+    [M_TOP_NOT_ARRAY] = "top level is an integer",
+    [M_TOP_MAP] = "top level is a map",
+    [M_TOP_ARRAY_2] = "top array of 2",
+    [M_TOP_ARRAY_4] = "top array of 4",
+    [M_TOP_ARRAY_HUGE] = "top array claims 2^32-1 items",
+    [M_FORM_ZERO] = "form tag 0",
+    [M_FORM_THREE] = "form tag 3",
+    [M_FORM_OTHER] = "the other form's tag",
+    [M_FORM_STR] = "form tag as a string",
+    [M_FORM_NEG] = "form tag -1",
+    [M_FORM_NIL] = "form tag nil",
+    [M_TOMB_INT] = "tombstone is an integer",
+    [M_TOMB_EMPTY] = "tombstone is an empty array",
+    [M_TOMB_SHORT] = "tombstone lacks an item",
+    [M_TOMB_LONG] = "tombstone has an extra item",
+    [M_TOMB_MAP] = "tombstone is a map",
+    [M_TOMB_HLC_STR] = "tombstone hlc is a string",
+    [M_TOMB_HLC_NEG] = "tombstone hlc is negative",
+    [M_TOMB_ORIGIN_BOOL] = "tombstone origin is a bool",
+    [M_TOMB_ARRAY_HUGE] = "tombstone array claims 2^32-1 items",
+    [M_FIELDS_NIL] = "fields is nil",
+    [M_FIELDS_MAP] = "fields is a map",
+    [M_FIELDS_STR] = "fields is a string",
+    [M_FIELDS_COUNT_PLUS_ONE] = "fields array claims one more than present",
+    [M_FIELDS_COUNT_HUGE] = "fields array claims 2^32-1 items",
+    [M_FIELDS_COUNT_16BIT] = "fields array claims 65535 items",
+    [M_FIELD_NOT_ARRAY] = "a field is a string",
+    [M_FIELD_SHORT] = "a field lacks an item",
+    [M_FIELD_LONG] = "a field has an extra item",
+    [M_FIELD_ARRAY_HUGE] = "a field array claims 2^32-1 items",
+    [M_NAME_INT] = "a field name is an integer",
+    [M_NAME_BIN] = "a field name is binary",
+    [M_NAME_NIL] = "a field name is nil",
+    [M_NAME_EMPTY] = "a field name is empty",
+    [M_NAME_TOO_LONG] = "a field name of 129 bytes",
+    [M_NAME_BAD_UTF8] = "a field name with an overlong NUL",
+    [M_NAME_SURROGATE] = "a field name with a surrogate",
+    [M_NAME_NUL] = "a field name with a NUL byte",
+    [M_NAME_LEN_HUGE] = "a field name claims 2^32-1 bytes",
+    [M_NAME_LEN_PAST_END] = "a field name claims 256 bytes",
+    [M_NAMES_UNSORTED] = "field names out of order",
+    [M_NAMES_DUPLICATE] = "a duplicate field name",
+    [M_NAMES_BYTEWISE_UNSORTED] = "field names out of bytewise order",
+    [M_VALUE_EMPTY_ARRAY] = "a value is an empty array",
+    [M_VALUE_ARRAY] = "a value is an array",
+    [M_VALUE_MAP] = "a value is a map",
+    [M_VALUE_NESTED] = "a value nests arrays 6 deep",
+    [M_VALUE_FIXEXT] = "a value is a fixext",
+    [M_VALUE_TIMESTAMP] = "a value is a timestamp ext",
+    [M_VALUE_EXT8] = "a value is an ext8",
+    [M_VALUE_BAD_UTF8] = "a string value is not UTF-8",
+    [M_VALUE_OVERLONG] = "a string value has an overlong",
+    [M_VALUE_TRUNCATED_UTF8] = "a string value ends mid-character",
+    [M_VALUE_STR_TOO_LONG] = "a string value of 1 MiB + 1",
+    [M_VALUE_BIN_TOO_LONG] = "a binary value of 1 MiB + 1",
+    [M_VALUE_STR_LEN_HUGE] = "a string value claims 2^32-1 bytes",
+    [M_VALUE_BIN_LEN_HUGE] = "a binary value claims 2^32-1 bytes",
+    [M_VALUE_ARRAY_HUGE] = "a value array claims 2^32-1 items",
+    [M_VALUE_MAP_HUGE] = "a value map claims 2^32-1 pairs",
+    [M_VALUE_RESERVED_BYTE] = "a value is the reserved byte c1",
+    [M_HLC_STR] = "a field hlc is a string",
+    [M_HLC_NEG] = "a field hlc is negative",
+    [M_HLC_NIL] = "a field hlc is nil",
+    [M_HLC_FLOAT] = "a field hlc is a float",
+    [M_HLC_BOOL] = "a field hlc is a bool",
+    [M_ORIGIN_NEG] = "a field origin is negative",
+    [M_ORIGIN_FLOAT] = "a field origin is a float",
+    [M_ORIGIN_BIN] = "a field origin is binary",
+    [M_SEQ_STR] = "a field seq is a string",
+    [M_SEQ_NEG] = "a field seq is negative",
+    [M_SEQ_NIL] = "a field seq is nil",
+    [M_TRAILING_NIL] = "a nil after the record",
+    [M_TRAILING_RECORD] = "a second record after the record",
+};
+
+static bool
+s_mutation_is_stored_only(mutation_t m)
+{
+    return m == M_SEQ_STR || m == M_SEQ_NEG || m == M_SEQ_NIL;
+}
+
+/* The middle field "beta" (the one mutated): [name, value, hlc, origin(, seq)].
+ */
+static void
+s_write_beta(cs_buf_t *b, cs_codec_form_t form, mutation_t m)
+{
+    bool stored = form == CS_CODEC_STORED;
+    uint32_t items = stored ? 5 : 4;
+    switch ((int) m) {
+    case M_FIELD_NOT_ARRAY:
+        s_mp_cstr(b, "beta");
+        return;
+    case M_FIELD_SHORT:
+        items--;
+        break;
+    case M_FIELD_LONG:
+        items++;
+        break;
+    case M_FIELD_ARRAY_HUGE:
+        s_mp_raw(b, "dd ff ff ff ff");
+        items = 0; /* the rest follows as if nothing happened */
+        break;
+    default:
+        break;
+    }
+    if (m != M_FIELD_ARRAY_HUGE) {
+        s_mp_array(b, items);
+    }
+
+    /* name */
+    char long_name[CS_FIELD_NAME_MAX + 1];
+    switch ((int) m) {
+    case M_NAME_INT:
+        s_mp_uint(b, 7);
+        break;
+    case M_NAME_BIN:
+        s_mp_bin(b, "beta", 4);
+        break;
+    case M_NAME_NIL:
+        s_mp_nil(b);
+        break;
+    case M_NAME_TOO_LONG:
+        memset(long_name, 'b', sizeof long_name);
+        s_mp_str(b, long_name, sizeof long_name);
+        break;
+    case M_NAME_BAD_UTF8:
+        s_mp_str(b, "beta\xc0\x80", 6);
+        break;
+    case M_NAME_SURROGATE:
+        s_mp_str(b, "beta\xed\xb0\x80", 7);
+        break;
+    case M_NAME_NUL:
+        s_mp_str(b, "be\0ta", 5);
+        break;
+    case M_NAME_LEN_HUGE:
+        s_mp_raw(b, "db ff ff ff ff");
+        cs_buf_append(b, "beta", 4);
+        break;
+    case M_NAME_LEN_PAST_END:
+        s_mp_raw(b, "da 01 00");
+        cs_buf_append(b, "beta", 4);
+        break;
+    case M_NAMES_UNSORTED:
+        s_mp_cstr(b, "zeta"); /* after "gamma" would be right */
+        break;
+    case M_NAMES_DUPLICATE:
+        s_mp_cstr(b, "alpha");
+        break;
+    case M_NAMES_BYTEWISE_UNSORTED:
+        s_mp_cstr(b, "Beta"); /* 'B' sorts before 'a' */
+        break;
+    default:
+        s_mp_cstr(b, "beta");
+        break;
+    }
+
+    /* value */
+    char *big = NULL;
+    switch ((int) m) {
+    case M_VALUE_EMPTY_ARRAY:
+        s_mp_array(b, 0);
+        break;
+    case M_VALUE_ARRAY:
+        s_mp_array(b, 1);
+        s_mp_uint(b, 1);
+        break;
+    case M_VALUE_MAP:
+        s_mp_raw(b, "81 a1 6b 01");
+        break;
+    case M_VALUE_NESTED:
+        s_mp_raw(b, "91 91 91 91 91 91 c0");
+        break;
+    case M_VALUE_FIXEXT:
+        s_mp_raw(b, "d4 01 00");
+        break;
+    case M_VALUE_TIMESTAMP:
+        s_mp_raw(b, "d6 ff 00 00 00 01");
+        break;
+    case M_VALUE_EXT8:
+        s_mp_raw(b, "c7 02 05 00 00");
+        break;
+    case M_VALUE_BAD_UTF8:
+        s_mp_str(b, "caf\xe9", 4);
+        break;
+    case M_VALUE_OVERLONG:
+        s_mp_str(b, "\xe0\x80\xaf", 3);
+        break;
+    case M_VALUE_TRUNCATED_UTF8:
+        s_mp_str(b, "caf\xc3", 4);
+        break;
+    case M_VALUE_STR_TOO_LONG:
+    case M_VALUE_BIN_TOO_LONG:
+        big = malloc(CS_VALUE_MAX + 1);
+        assert_non_null(big);
+        memset(big, 'v', CS_VALUE_MAX + 1);
+        if (m == M_VALUE_STR_TOO_LONG) {
+            s_mp_str(b, big, CS_VALUE_MAX + 1);
+        } else {
+            s_mp_bin(b, big, CS_VALUE_MAX + 1);
+        }
+        free(big);
+        break;
+    case M_VALUE_STR_LEN_HUGE:
+        s_mp_raw(b, "db ff ff ff ff 78");
+        break;
+    case M_VALUE_BIN_LEN_HUGE:
+        s_mp_raw(b, "c6 ff ff ff ff 78");
+        break;
+    case M_VALUE_ARRAY_HUGE:
+        s_mp_raw(b, "dd ff ff ff ff 01");
+        break;
+    case M_VALUE_MAP_HUGE:
+        s_mp_raw(b, "df ff ff ff ff 01 01");
+        break;
+    case M_VALUE_RESERVED_BYTE:
+        s_mp_raw(b, "c1");
+        break;
+    default:
+        s_mp_int(b, -7);
+        break;
+    }
+    if (m == M_FIELD_SHORT && !stored) {
+        s_mp_uint(b, cs_hlc_make(T0, 1)); /* hlc only: origin missing */
+        return;
+    }
+
+    /* hlc */
+    switch ((int) m) {
+    case M_HLC_STR:
+        s_mp_cstr(b, "123");
+        break;
+    case M_HLC_NEG:
+        s_mp_int(b, -5);
+        break;
+    case M_HLC_NIL:
+        s_mp_nil(b);
+        break;
+    case M_HLC_FLOAT:
+        s_mp_raw(b, "cb 40 00 00 00 00 00 00 00");
+        break;
+    case M_HLC_BOOL:
+        s_mp_raw(b, "c3");
+        break;
+    default:
+        s_mp_uint(b, cs_hlc_make(T0, 1));
+        break;
+    }
+
+    /* origin */
+    switch ((int) m) {
+    case M_ORIGIN_NEG:
+        s_mp_int(b, -1);
+        break;
+    case M_ORIGIN_FLOAT:
+        s_mp_raw(b, "ca 3f 80 00 00");
+        break;
+    case M_ORIGIN_BIN:
+        s_mp_bin(b, "\x01", 1);
+        break;
+    default:
+        s_mp_uint(b, NODE_A);
+        break;
+    }
+
+    /* seq (stored form only) */
+    if (stored && m != M_FIELD_SHORT) {
+        switch ((int) m) {
+        case M_SEQ_STR:
+            s_mp_cstr(b, "9");
+            break;
+        case M_SEQ_NEG:
+            s_mp_int(b, -9);
+            break;
+        case M_SEQ_NIL:
+            s_mp_nil(b);
+            break;
+        default:
+            s_mp_uint(b, 9);
+            break;
+        }
+    }
+    if (m == M_FIELD_LONG) {
+        s_mp_uint(b, 0);
+    }
+}
+
+static void
+s_write_simple_field(cs_buf_t *b, cs_codec_form_t form, const char *name,
+                     uint64_t seq)
+{
+    s_mp_array(b, form == CS_CODEC_STORED ? 5 : 4);
+    s_mp_cstr(b, name);
+    s_mp_cstr(b, "x");
+    s_mp_uint(b, cs_hlc_make(T0, 2));
+    s_mp_uint(b, NODE_B);
+    if (form == CS_CODEC_STORED) {
+        s_mp_uint(b, seq);
+    }
+}
+
+/* A record [form, tombstone, [alpha, beta, gamma]] with mutation @p m. */
+static void
+s_build_record(cs_buf_t *b, cs_codec_form_t form, mutation_t m)
+{
+    bool stored = form == CS_CODEC_STORED;
+    switch ((int) m) {
+    case M_TOP_NOT_ARRAY:
+        s_mp_uint(b, 3);
+        return;
+    case M_TOP_MAP:
+        s_mp_raw(b, "83");
+        break;
+    case M_TOP_ARRAY_2:
+        s_mp_array(b, 2);
+        break;
+    case M_TOP_ARRAY_4:
+        s_mp_array(b, 4);
+        break;
+    case M_TOP_ARRAY_HUGE:
+        s_mp_raw(b, "dd ff ff ff ff");
+        break;
+    default:
+        s_mp_array(b, 3);
+        break;
+    }
+
+    switch ((int) m) {
+    case M_FORM_ZERO:
+        s_mp_uint(b, 0);
+        break;
+    case M_FORM_THREE:
+        s_mp_uint(b, 3);
+        break;
+    case M_FORM_OTHER:
+        s_mp_uint(b, stored ? CS_CODEC_CANONICAL : CS_CODEC_STORED);
+        break;
+    case M_FORM_STR:
+        s_mp_cstr(b, stored ? "2" : "1");
+        break;
+    case M_FORM_NEG:
+        s_mp_int(b, -1);
+        break;
+    case M_FORM_NIL:
+        s_mp_nil(b);
+        break;
+    default:
+        s_mp_uint(b, form);
+        break;
+    }
+
+    /* tombstone: (T0 - 1 ms, NODE_B, seq 2), below every field */
+    uint64_t tomb_hlc = cs_hlc_make(T0 - 1, 0);
+    uint32_t tomb_items = stored ? 3 : 2;
+    switch ((int) m) {
+    case M_TOMB_INT:
+        s_mp_uint(b, tomb_hlc);
+        break;
+    case M_TOMB_EMPTY:
+        s_mp_array(b, 0);
+        break;
+    case M_TOMB_MAP:
+        s_mp_raw(b, "81");
+        s_mp_uint(b, tomb_hlc);
+        s_mp_uint(b, NODE_B);
+        break;
+    case M_TOMB_SHORT:
+        s_mp_array(b, tomb_items - 1);
+        s_mp_uint(b, tomb_hlc);
+        if (stored) {
+            s_mp_uint(b, NODE_B);
+        }
+        break;
+    case M_TOMB_LONG:
+        s_mp_array(b, tomb_items + 1);
+        s_mp_uint(b, tomb_hlc);
+        s_mp_uint(b, NODE_B);
+        s_mp_uint(b, 2);
+        if (stored) {
+            s_mp_uint(b, 2);
+        }
+        break;
+    case M_TOMB_ARRAY_HUGE:
+        s_mp_raw(b, "dd ff ff ff ff");
+        s_mp_uint(b, tomb_hlc);
+        s_mp_uint(b, NODE_B);
+        if (stored) {
+            s_mp_uint(b, 2);
+        }
+        break;
+    default:
+        s_mp_array(b, tomb_items);
+        if (m == M_TOMB_HLC_STR) {
+            s_mp_cstr(b, "1");
+        } else if (m == M_TOMB_HLC_NEG) {
+            s_mp_int(b, -1);
+        } else {
+            s_mp_uint(b, tomb_hlc);
+        }
+        if (m == M_TOMB_ORIGIN_BOOL) {
+            s_mp_raw(b, "c2");
+        } else {
+            s_mp_uint(b, NODE_B);
+        }
+        if (stored) {
+            s_mp_uint(b, 2);
+        }
+        break;
+    }
+
+    switch ((int) m) {
+    case M_FIELDS_NIL:
+        s_mp_nil(b);
+        return;
+    case M_FIELDS_MAP:
+        s_mp_raw(b, "83");
+        break;
+    case M_FIELDS_STR:
+        s_mp_cstr(b, "fields");
+        return;
+    case M_FIELDS_COUNT_PLUS_ONE:
+        s_mp_array(b, 4);
+        break;
+    case M_FIELDS_COUNT_HUGE:
+        s_mp_raw(b, "dd ff ff ff ff");
+        break;
+    case M_FIELDS_COUNT_16BIT:
+        s_mp_raw(b, "dc ff ff");
+        break;
+    default:
+        s_mp_array(b, 3);
+        break;
+    }
+    s_write_simple_field(b, form, m == M_NAME_EMPTY ? "" : "alpha", 7);
+    s_write_beta(b, form, m);
+    s_write_simple_field(b, form, "gamma", 8);
+
+    if (m == M_TRAILING_NIL) {
+        s_mp_nil(b);
+    } else if (m == M_TRAILING_RECORD) {
+        s_mp_raw(b, stored ? "93 02 c0 90" : "93 01 c0 90");
+    }
+}
+
+static void
+test_codec_decode_accepts_the_unmutated_builder(void **state)
+{
+    (void) state;
+    cs_buf_t b;
+    cs_buf_init(&b);
+    for (int form = CS_CODEC_CANONICAL; form <= CS_CODEC_STORED; form++) {
+        cs_buf_reset(&b);
+        s_build_record(&b, (cs_codec_form_t) form, M_NONE);
+        cs_record_t *rec = NULL;
+        assert_int_equal(s_decode(b.data, b.len, (cs_codec_form_t) form, &rec),
+                         CS_OK);
+        assert_int_equal(cs_record_field_count(rec), 3);
+        cs_field_t field;
+        assert_int_equal(cs_record_get(rec, "beta", &field), CS_OK);
+        assert_true(field.value.type == CS_VALUE_INT && field.value.u.i == -7);
+        assert_int_equal(field.seq, form == CS_CODEC_STORED ? 9 : 0);
+        cs_stamp_t tomb;
+        assert_true(cs_record_tombstone(rec, &tomb, NULL));
+        assert_int_equal(tomb.hlc, cs_hlc_make(T0 - 1, 0));
+        cs_record_destroy(&rec);
+    }
+    cs_buf_fini(&b);
+}
+
+static void
+test_codec_decode_rejects_every_single_defect(void **state)
+{
+    (void) state;
+    cs_buf_t b;
+    cs_buf_init(&b);
+    for (int m = M_NONE + 1; m < M_COUNT; m++) {
+        for (int form = CS_CODEC_CANONICAL; form <= CS_CODEC_STORED; form++) {
+            if (form == CS_CODEC_CANONICAL &&
+                s_mutation_is_stored_only((mutation_t) m)) {
+                continue;
+            }
+            cs_buf_reset(&b);
+            s_build_record(&b, (cs_codec_form_t) form, (mutation_t) m);
+            s_expect_eproto(b.data, b.len, (cs_codec_form_t) form,
+                            s_mutation_names[m]);
+        }
+    }
+    cs_buf_fini(&b);
+}
+
+static void
+test_codec_decode_rejects_the_other_form(void **state)
+{
+    (void) state;
+    cs_record_t *rec = s_sample_record();
+    cs_buf_t buf;
+    cs_buf_init(&buf);
+    s_encode(rec, CS_CODEC_STORED, &buf);
+    s_expect_eproto(buf.data, buf.len, CS_CODEC_CANONICAL,
+                    "stored bytes read as canonical");
+    s_encode(rec, CS_CODEC_CANONICAL, &buf);
+    s_expect_eproto(buf.data, buf.len, CS_CODEC_STORED,
+                    "canonical bytes read as stored");
+    /* even the empty record, whose layouts agree but for the tag */
+    cs_record_t *empty = cs_record_new();
+    s_encode(empty, CS_CODEC_STORED, &buf);
+    s_expect_eproto(buf.data, buf.len, CS_CODEC_CANONICAL,
+                    "empty stored bytes read as canonical");
+    cs_record_destroy(&empty);
+    cs_buf_fini(&buf);
+    cs_record_destroy(&rec);
+}
+
+static void
+test_codec_decode_rejects_every_truncation(void **state)
+{
+    (void) state;
+    cs_record_t *rec = s_sample_record();
+    cs_buf_t buf;
+    cs_buf_init(&buf);
+    for (int form = CS_CODEC_CANONICAL; form <= CS_CODEC_STORED; form++) {
+        s_encode(rec, (cs_codec_form_t) form, &buf);
+        for (size_t len = 0; len < buf.len; len++) {
+            char what[64];
+            snprintf(what, sizeof what, "prefix of %zu/%zu bytes", len,
+                     buf.len);
+            s_expect_eproto(buf.data, len, (cs_codec_form_t) form, what);
+        }
+    }
+    cs_buf_fini(&buf);
+    cs_record_destroy(&rec);
+}
+
+static void
+test_codec_decode_rejects_trailing_bytes(void **state)
+{
+    (void) state;
+    cs_record_t *rec = s_sample_record();
+    cs_buf_t buf;
+    cs_buf_init(&buf);
+    for (int form = CS_CODEC_CANONICAL; form <= CS_CODEC_STORED; form++) {
+        s_encode(rec, (cs_codec_form_t) form, &buf);
+        cs_buf_append(&buf, "\x00", 1);
+        s_expect_eproto(buf.data, buf.len, (cs_codec_form_t) form,
+                        "one trailing zero byte");
+        buf.len--;
+        cs_buf_t twice;
+        cs_buf_init(&twice);
+        cs_buf_append(&twice, buf.data, buf.len);
+        cs_buf_append(&twice, buf.data, buf.len);
+        s_expect_eproto(twice.data, twice.len, (cs_codec_form_t) form,
+                        "the record twice");
+        cs_buf_fini(&twice);
+    }
+    cs_buf_fini(&buf);
+    cs_record_destroy(&rec);
+}
+
+static void
+test_codec_decode_rejects_more_than_1024_fields(void **state)
+{
+    (void) state;
+    cs_buf_t b;
+    cs_buf_init(&b);
+    for (int form = CS_CODEC_CANONICAL; form <= CS_CODEC_STORED; form++) {
+        for (unsigned count = CS_RECORD_FIELDS_MAX;
+             count <= CS_RECORD_FIELDS_MAX + 1; count++) {
+            cs_buf_reset(&b);
+            s_mp_array(&b, 3);
+            s_mp_uint(&b, (uint64_t) form);
+            s_mp_nil(&b);
+            s_mp_array(&b, count);
+            for (unsigned n = 0; n < count; n++) {
+                char name[16];
+                snprintf(name, sizeof name, "f%05u", n);
+                s_write_simple_field(&b, (cs_codec_form_t) form, name, n);
+            }
+            cs_record_t *rec = NULL;
+            int rc = s_decode(b.data, b.len, (cs_codec_form_t) form, &rec);
+            if (count <= CS_RECORD_FIELDS_MAX) {
+                assert_int_equal(rc, CS_OK);
+                assert_int_equal(cs_record_field_count(rec), count);
+                cs_record_destroy(&rec);
+            } else {
+                assert_int_equal(rc, CS_EPROTO);
+                assert_null(rec);
+            }
+        }
+    }
+    cs_buf_fini(&b);
+}
+
+static void
+test_codec_decode_rejects_input_over_record_max(void **state)
+{
+    (void) state;
+    /* nine valid 1 MiB binaries: each value is fine, the whole is not */
+    char *big = malloc(CS_VALUE_MAX);
+    assert_non_null(big);
+    memset(big, 'w', CS_VALUE_MAX);
+    cs_buf_t b;
+    cs_buf_init(&b);
+    s_mp_array(&b, 3);
+    s_mp_uint(&b, CS_CODEC_CANONICAL);
+    s_mp_nil(&b);
+    s_mp_array(&b, 9);
+    for (int n = 0; n < 9; n++) {
+        char name[16];
+        snprintf(name, sizeof name, "v%d", n);
+        s_mp_array(&b, 4);
+        s_mp_cstr(&b, name);
+        s_mp_bin(&b, big, CS_VALUE_MAX);
+        s_mp_uint(&b, 1);
+        s_mp_uint(&b, 1);
+    }
+    free(big);
+    assert_true(b.len > CS_CODEC_RECORD_MAX);
+    s_expect_eproto(b.data, b.len, CS_CODEC_CANONICAL, "a 9 MiB record");
+    cs_buf_fini(&b);
+}
+
+static void
+test_codec_decode_rejects_deep_nesting_without_recursing(void **state)
+{
+    (void) state;
+    /* 100,000 nested one-item arrays: a recursive decoder would blow its
+     * stack long before it found out */
+    size_t depth = 100000;
+    cs_buf_t b;
+    cs_buf_init(&b);
+    for (size_t i = 0; i < depth; i++) {
+        s_mp_byte(&b, 0x91);
+    }
+    s_mp_nil(&b);
+    s_expect_eproto(b.data, b.len, CS_CODEC_CANONICAL, "deep nesting");
+    s_expect_eproto(b.data, b.len, CS_CODEC_STORED, "deep nesting");
+    s_expect_delta_eproto(b.data, b.len, "deep nesting");
+
+    /* the same, inside the value of an otherwise valid field */
+    cs_buf_reset(&b);
+    s_mp_raw(&b, "93 01 c0 91 94 a1 76");
+    for (size_t i = 0; i < depth; i++) {
+        s_mp_byte(&b, 0x91);
+    }
+    s_mp_raw(&b, "c0 01 01");
+    s_expect_eproto(b.data, b.len, CS_CODEC_CANONICAL, "deep value");
+    cs_buf_fini(&b);
+}
+
+static double
+s_seconds_since(const struct timespec *start)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double) (now.tv_sec - start->tv_sec) +
+           (double) (now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
+static void
+test_codec_decode_bombs_fail_fast_without_large_allocation(void **state)
+{
+    (void) state;
+    /* five bytes that claim gigabytes: msgpack-c alone would try to
+     * allocate ~96 GB for the first */
+    const char *bombs[] = {
+        "dd ff ff ff ff", /* array32 of 2^32-1 */
+        "df ff ff ff ff", /* map32 of 2^32-1 pairs */
+        "db ff ff ff ff", /* str32 of 4 GiB */
+        "c6 ff ff ff ff", /* bin32 of 4 GiB */
+        "dc ff ff",       /* array16 of 65535 */
+        "de ff ff",       /* map16 of 65535 pairs */
+        "c5 ff ff",       /* bin16 of 65535 */
+        "93 01 c0 dd ff ff ff ff",
+        "93 01 c0 91 94 db ff ff ff ff",
+        "93 01 c0 91 94 a1 76 c6 ff ff ff ff",
+        "93 01 c0 91 94 a1 76 dd ff ff ff ff",
+        "93 01 c0 91 94 a1 76 df ff ff ff ff",
+        "93 dd ff ff ff ff",
+        "93 db ff ff ff ff",
+        "c7 ff 01",          /* ext8 of 255 */
+        "c9 ff ff ff ff 01", /* ext32 of 4 GiB */
+    };
+    cs_buf_t b;
+    cs_buf_init(&b);
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    s_alloc_watch_reset();
+    for (size_t i = 0; i < ARRAY_LEN(bombs); i++) {
+        cs_buf_reset(&b);
+        s_mp_raw(&b, bombs[i]);
+        s_expect_eproto(b.data, b.len, CS_CODEC_CANONICAL, bombs[i]);
+        s_expect_eproto(b.data, b.len, CS_CODEC_STORED, bombs[i]);
+        s_expect_delta_eproto(b.data, b.len, bombs[i]);
+        /* also behind a valid delta head */
+        cs_buf_reset(&b);
+        s_mp_raw(&b, "93 a1 63 a1 69");
+        s_mp_raw(&b, bombs[i]);
+        s_expect_delta_eproto(b.data, b.len, bombs[i]);
+    }
+    size_t largest = s_alloc_largest();
+    double seconds = s_seconds_since(&start);
+    cs_buf_fini(&b);
+#if defined(CS_TEST_SANITIZED_MALLOC)
+    print_message("bombs: %.4f s (allocation bound enforced by ASan)\n",
+                  seconds);
+#else
+    print_message("bombs: %.4f s, largest single allocation %zu bytes\n",
+                  seconds, largest);
+#endif
+    if (largest > ALLOC_BOUND) {
+        fail_msg("a bomb made the decoder ask for %zu bytes", largest);
+    }
+    assert_true(seconds < 2.0);
+}
+
+/* ---------------- deltas ---------------- */
+
+static void
+test_codec_delta_round_trip(void **state)
+{
+    (void) state;
+    cs_record_t *rec = s_sample_record();
+    cs_buf_t buf;
+    cs_buf_init(&buf);
+    assert_int_equal(
+        cs_codec_encode_delta("contacts", "0035g00000ABCDEFAA", rec, &buf),
+        CS_OK);
+
+    cs_delta_t delta;
+    memset(&delta, 0, sizeof delta);
+    assert_int_equal(s_decode_delta(buf.data, buf.len, &delta), CS_OK);
+    assert_string_equal(delta.collection, "contacts");
+    assert_string_equal(delta.id, "0035g00000ABCDEFAA");
+    assert_non_null(delta.record);
+    assert_true(cs_record_equal(delta.record, rec));
+    s_assert_all_seqs(delta.record, 0);
+    cs_delta_fini(&delta);
+    assert_null(delta.record);
+    cs_delta_fini(&delta); /* safe twice */
+    cs_buf_fini(&buf);
+    cs_record_destroy(&rec);
+}
+
+static void
+test_codec_delta_is_collection_id_and_canonical_record(void **state)
+{
+    (void) state;
+    cs_record_t *rec = s_sample_record();
+    cs_buf_t delta, want;
+    cs_buf_init(&delta);
+    cs_buf_init(&want);
+    assert_int_equal(cs_codec_encode_delta("deals", "D-1", rec, &delta), CS_OK);
+    s_mp_array(&want, 3);
+    s_mp_cstr(&want, "deals");
+    s_mp_cstr(&want, "D-1");
+    cs_codec_encode_record(rec, CS_CODEC_CANONICAL, &want);
+    assert_int_equal(delta.len, want.len);
+    assert_memory_equal(delta.data, want.data, want.len);
+    cs_buf_fini(&delta);
+    cs_buf_fini(&want);
+    cs_record_destroy(&rec);
+}
+
+static void
+test_codec_delta_keys_at_their_limits_round_trip(void **state)
+{
+    (void) state;
+    char collection[CS_COLLECTION_MAX + 1];
+    char id[CS_ID_MAX + 1];
+    memset(collection, 'c', CS_COLLECTION_MAX);
+    collection[CS_COLLECTION_MAX] = '\0';
+    memset(id, 'i', CS_ID_MAX);
+    id[CS_ID_MAX] = '\0';
+    id[0] = '\xc3'; /* UTF-8 is fine */
+    id[1] = '\xa9';
+    cs_record_t *rec = cs_record_new();
+    assert_true(cs_record_delete(rec, s_at(1, NODE_A), 1));
+    cs_buf_t buf;
+    cs_buf_init(&buf);
+    assert_int_equal(cs_codec_encode_delta(collection, id, rec, &buf), CS_OK);
+    cs_delta_t delta;
+    memset(&delta, 0, sizeof delta);
+    assert_int_equal(s_decode_delta(buf.data, buf.len, &delta), CS_OK);
+    assert_string_equal(delta.collection, collection);
+    assert_string_equal(delta.id, id);
+    assert_true(cs_record_is_deleted(delta.record));
+    cs_delta_fini(&delta);
+    cs_buf_fini(&buf);
+    cs_record_destroy(&rec);
+}
+
+static void
+test_codec_delta_encode_rejects_bad_collection_or_id(void **state)
+{
+    (void) state;
+    char long_collection[CS_COLLECTION_MAX + 2];
+    char long_id[CS_ID_MAX + 2];
+    memset(long_collection, 'c', sizeof long_collection - 1);
+    long_collection[sizeof long_collection - 1] = '\0';
+    memset(long_id, 'i', sizeof long_id - 1);
+    long_id[sizeof long_id - 1] = '\0';
+    const struct {
+        const char *collection; /* input */
+        const char *id;         /* input */
+    } bad[] = {
+        { "", "1" },
+        { "contacts", "" },
+        { long_collection, "1" },
+        { "contacts", long_id },
+        { "con\xc0\x80tacts", "1" },
+        { "contacts", "\xed\xa0\x80" },
+        { "contacts", "caf\xe9" },
+    };
+    cs_record_t *rec = s_sample_record();
+    cs_buf_t buf;
+    cs_buf_init(&buf);
+    cs_buf_append(&buf, "kept", 4);
+    for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+        int rc = cs_codec_encode_delta(bad[i].collection, bad[i].id, rec, &buf);
+        if (rc != CS_EINVAL) {
+            fail_msg("bad key %zu: got %d, want CS_EINVAL", i, rc);
+        }
+        assert_int_equal(buf.len, 4);
+    }
+    assert_memory_equal(buf.data, "kept", 4);
+    cs_buf_fini(&buf);
+    cs_record_destroy(&rec);
+}
+
+/* One thing wrong with an otherwise valid delta. */
+typedef enum {
+    D_NONE,
+    D_ARRAY_2,
+    D_ARRAY_4,
+    D_COLLECTION_INT,
+    D_COLLECTION_EMPTY,
+    D_COLLECTION_TOO_LONG,
+    D_COLLECTION_OVERLONG,
+    D_COLLECTION_NUL,
+    D_COLLECTION_BIN,
+    D_COLLECTION_LEN_HUGE,
+    D_ID_NIL,
+    D_ID_EMPTY,
+    D_ID_TOO_LONG,
+    D_ID_SURROGATE,
+    D_ID_NUL,
+    D_ID_INT,
+    D_RECORD_STORED,
+    D_RECORD_UNKNOWN_FORM,
+    D_RECORD_AS_BIN,
+    D_RECORD_SHORT_FIELD,
+    D_RECORD_NIL,
+    D_RECORD_FIELDS_HUGE,
+    D_TRAILING_NIL,
+    D_COUNT
+} delta_defect_t;
+
+static const char *s_delta_defect_names[D_COUNT] = {
+    [D_NONE] = "valid",
+    [D_ARRAY_2] = "array of 2 holding 3 items",
+    [D_ARRAY_4] = "array of 4",
+    [D_COLLECTION_INT] = "collection is an integer",
+    [D_COLLECTION_EMPTY] = "collection is empty",
+    [D_COLLECTION_TOO_LONG] = "collection of 65 bytes",
+    [D_COLLECTION_OVERLONG] = "collection with an overlong",
+    [D_COLLECTION_NUL] = "collection with a NUL byte",
+    [D_COLLECTION_BIN] = "collection is binary",
+    [D_COLLECTION_LEN_HUGE] = "collection claims 2^32-1 bytes",
+    [D_ID_NIL] = "id is nil",
+    [D_ID_EMPTY] = "id is empty",
+    [D_ID_TOO_LONG] = "id of 257 bytes",
+    [D_ID_SURROGATE] = "id with a surrogate",
+    [D_ID_NUL] = "id with a NUL byte",
+    [D_ID_INT] = "id is an integer",
+    [D_RECORD_STORED] = "record in the stored form",
+    [D_RECORD_UNKNOWN_FORM] = "record with form tag 3",
+    [D_RECORD_AS_BIN] = "record wrapped in a binary",
+    [D_RECORD_SHORT_FIELD] = "record whose field lacks its origin",
+    [D_RECORD_NIL] = "record is nil",
+    [D_RECORD_FIELDS_HUGE] = "record fields claim 2^32-1 items",
+    [D_TRAILING_NIL] = "a nil after the delta",
+};
+
+/* ["contacts", "0035g00000ABCDEFAA", [1, nil, [["v", 1, 1, 1]]]] with
+ * defect @p d. */
+static void
+s_build_delta(cs_buf_t *b, delta_defect_t d)
+{
+    char long_key[CS_ID_MAX + 1];
+    memset(long_key, 'k', sizeof long_key);
+    cs_buf_reset(b);
+    s_mp_array(b, d == D_ARRAY_2 ? 2 : d == D_ARRAY_4 ? 4 : 3);
+
+    switch ((int) d) {
+    case D_COLLECTION_INT:
+        s_mp_uint(b, 1);
+        break;
+    case D_COLLECTION_EMPTY:
+        s_mp_cstr(b, "");
+        break;
+    case D_COLLECTION_TOO_LONG:
+        s_mp_str(b, long_key, CS_COLLECTION_MAX + 1);
+        break;
+    case D_COLLECTION_OVERLONG:
+        s_mp_str(b, "con\xc0\x80", 5);
+        break;
+    case D_COLLECTION_NUL:
+        s_mp_str(b, "con\0tacts", 9);
+        break;
+    case D_COLLECTION_BIN:
+        s_mp_bin(b, "contacts", 8);
+        break;
+    case D_COLLECTION_LEN_HUGE:
+        s_mp_raw(b, "db ff ff ff ff");
+        break;
+    default:
+        s_mp_cstr(b, "contacts");
+        break;
+    }
+
+    switch ((int) d) {
+    case D_ID_NIL:
+        s_mp_nil(b);
+        break;
+    case D_ID_EMPTY:
+        s_mp_cstr(b, "");
+        break;
+    case D_ID_TOO_LONG:
+        s_mp_str(b, long_key, CS_ID_MAX + 1);
+        break;
+    case D_ID_SURROGATE:
+        s_mp_str(b, "\xed\xa0\x80", 3);
+        break;
+    case D_ID_NUL:
+        s_mp_str(b, "a\0b", 3);
+        break;
+    case D_ID_INT:
+        s_mp_int(b, -12);
+        break;
+    default:
+        s_mp_cstr(b, "0035g00000ABCDEFAA");
+        break;
+    }
+
+    switch ((int) d) {
+    case D_RECORD_STORED:
+        s_mp_raw(b, "93 02 c0 90");
+        break;
+    case D_RECORD_UNKNOWN_FORM:
+        s_mp_raw(b, "93 03 c0 90");
+        break;
+    case D_RECORD_AS_BIN:
+        s_mp_bin(b, "\x93\x01\xc0\x90", 4);
+        break;
+    case D_RECORD_SHORT_FIELD:
+        s_mp_raw(b, "93 01 c0 91 94 a1 76 01 01");
+        break;
+    case D_RECORD_NIL:
+        s_mp_nil(b);
+        break;
+    case D_RECORD_FIELDS_HUGE:
+        s_mp_raw(b, "93 01 c0 dd ff ff ff ff");
+        break;
+    default:
+        s_mp_raw(b, "93 01 c0 91 94 a1 76 01 01 01");
+        break;
+    }
+
+    if (d == D_ARRAY_4 || d == D_TRAILING_NIL) {
+        s_mp_nil(b);
+    }
+}
+
+static void
+test_codec_delta_decode_rejects_every_single_defect(void **state)
+{
+    (void) state;
+    cs_buf_t b;
+    cs_buf_init(&b);
+    s_build_delta(&b, D_NONE);
+    cs_delta_t delta;
+    memset(&delta, 0, sizeof delta);
+    assert_int_equal(s_decode_delta(b.data, b.len, &delta), CS_OK);
+    assert_string_equal(delta.collection, "contacts");
+    assert_string_equal(delta.id, "0035g00000ABCDEFAA");
+    assert_int_equal(cs_record_field_count(delta.record), 1);
+    cs_delta_fini(&delta);
+
+    for (int d = D_NONE + 1; d < D_COUNT; d++) {
+        s_build_delta(&b, (delta_defect_t) d);
+        s_expect_delta_eproto(b.data, b.len, s_delta_defect_names[d]);
+    }
+    /* every prefix of the valid delta */
+    s_build_delta(&b, D_NONE);
+    for (size_t len = 0; len < b.len; len++) {
+        char what[64];
+        snprintf(what, sizeof what, "prefix %zu/%zu", len, b.len);
+        s_expect_delta_eproto(b.data, len, what);
+    }
+    cs_buf_fini(&b);
+}
+
+static void
+test_codec_delta_decode_rejects_truncated_real_deltas(void **state)
+{
+    (void) state;
+    cs_record_t *rec = s_sample_record();
+    cs_buf_t buf;
+    cs_buf_init(&buf);
+    assert_int_equal(cs_codec_encode_delta("accounts", "A-77", rec, &buf),
+                     CS_OK);
+    for (size_t len = 0; len < buf.len; len++) {
+        s_expect_delta_eproto(buf.data, len, "truncated delta");
+    }
+    /* a bare record is not a delta, nor a delta a record */
+    cs_buf_t bare;
+    cs_buf_init(&bare);
+    s_encode(rec, CS_CODEC_CANONICAL, &bare);
+    s_expect_delta_eproto(bare.data, bare.len, "a bare record");
+    s_expect_eproto(buf.data, buf.len, CS_CODEC_CANONICAL, "a delta");
+    cs_buf_fini(&bare);
+    cs_buf_fini(&buf);
+    cs_record_destroy(&rec);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_buf_appends_resets_and_frees),
+        cmocka_unit_test(test_codec_empty_record_has_fixed_bytes),
+        cmocka_unit_test(test_codec_layout_matches_the_header),
+        cmocka_unit_test(test_codec_scalars_use_shortest_ints_and_float64),
+        cmocka_unit_test(
+            test_codec_canonical_bytes_ignore_insertion_order_and_seqs),
+        cmocka_unit_test(test_codec_encode_appends_to_the_buffer),
+        cmocka_unit_test(
+            test_codec_canonical_round_trip_keeps_state_and_drops_seqs),
+        cmocka_unit_test(test_codec_stored_round_trip_keeps_seqs),
+        cmocka_unit_test(test_codec_round_trip_keeps_exact_values),
+        cmocka_unit_test(test_codec_round_trip_at_every_limit),
+        cmocka_unit_test(
+            test_codec_largest_possible_record_fits_the_size_limit),
+        cmocka_unit_test(test_codec_decode_reads_a_hand_built_record),
+        cmocka_unit_test(test_codec_decode_accepts_the_unmutated_builder),
+        cmocka_unit_test(test_codec_decode_rejects_every_single_defect),
+        cmocka_unit_test(test_codec_decode_rejects_the_other_form),
+        cmocka_unit_test(test_codec_decode_rejects_every_truncation),
+        cmocka_unit_test(test_codec_decode_rejects_trailing_bytes),
+        cmocka_unit_test(test_codec_decode_rejects_more_than_1024_fields),
+        cmocka_unit_test(test_codec_decode_rejects_input_over_record_max),
+        cmocka_unit_test(
+            test_codec_decode_rejects_deep_nesting_without_recursing),
+        cmocka_unit_test(
+            test_codec_decode_bombs_fail_fast_without_large_allocation),
+        cmocka_unit_test(test_codec_delta_round_trip),
+        cmocka_unit_test(
+            test_codec_delta_is_collection_id_and_canonical_record),
+        cmocka_unit_test(test_codec_delta_keys_at_their_limits_round_trip),
+        cmocka_unit_test(test_codec_delta_encode_rejects_bad_collection_or_id),
+        cmocka_unit_test(test_codec_delta_decode_rejects_every_single_defect),
+        cmocka_unit_test(test_codec_delta_decode_rejects_truncated_real_deltas),
+    };
+    return cmocka_run_group_tests_name("crdt/cs_codec", tests, NULL, NULL);
+}
