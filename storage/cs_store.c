@@ -1,0 +1,1434 @@
+/*  cs_store - a node's LMDB environment: records, change feed, peer cursors,
+ *  metadata and digests.
+ *  SPDX-License-Identifier: MIT
+ *
+ *  On-disk layout (schema version 1), all integers big-endian:
+ *  - "records": collection \0 id -> cs_codec CS_CODEC_STORED record.
+ *  - "feed":    u64 seq -> record key. Each record once, at its largest seq
+ *               (cs_record_max_seq), so the feed is as long as "records".
+ *  - "peers":   u64 peer id -> u64 epoch, u64 cursor. Readers accept a
+ *               longer value and ignore the rest, so fields can be appended.
+ *  - "meta":    "node_id", "epoch", "schema_version", "feed_head",
+ *               "last_hlc" -> u64 each.
+ *
+ *  Every write goes through s_write, which runs a callback inside one write
+ *  transaction and, when the map fills up (from a put or from the commit),
+ *  grows the map and runs the callback again from the start. Callbacks
+ *  therefore keep their results in their context and the public functions
+ *  copy them out only after the commit.
+ */
+#include <assert.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <lmdb.h>
+#include <sodium.h>
+
+#include "crdt/cs_codec.h"
+#include "storage/cs_store.h"
+
+#define S_DB_RECORDS "records"
+#define S_DB_FEED    "feed"
+#define S_DB_PEERS   "peers"
+#define S_DB_META    "meta"
+
+#define S_META_NODE_ID   "node_id"
+#define S_META_EPOCH     "epoch"
+#define S_META_SCHEMA    "schema_version"
+#define S_META_FEED_HEAD "feed_head"
+#define S_META_LAST_HLC  "last_hlc"
+
+/* Largest record key: collection \0 id. Well under LMDB's 511 bytes. */
+#define S_KEY_MAX       (CS_COLLECTION_MAX + 1u + CS_ID_MAX)
+#define S_PEER_VALUE    16u  /* epoch + cursor; longer values are accepted */
+#define S_FILE_MODE     0600 /* CRM data: owner only */
+#define S_RESIZED_TRIES 8    /* MDB_MAP_RESIZED retries per txn_begin */
+#define S_WRITE_TRIES   64   /* map growths per write; doubling needs < 64 */
+
+struct cs_store {
+    MDB_env *env;                 /* the environment of the data dir */
+    MDB_dbi records;              /* collection \0 id -> stored record */
+    MDB_dbi feed;                 /* big-endian seq -> record key */
+    MDB_dbi peers;                /* big-endian peer id -> epoch, cursor */
+    MDB_dbi meta;                 /* name -> big-endian u64 */
+    uint64_t node_id;             /* this node, from meta */
+    uint64_t epoch;               /* this environment, from meta */
+    bool read_only;               /* opened with MDB_RDONLY */
+    uint64_t map_size_max;        /* the map never grows beyond this */
+    uint64_t max_drift_ms;        /* HLC drift bound for remote stamps */
+    uint64_t (*clock)(void *arg); /* wall clock in ms; NULL: realtime */
+    void *clock_arg;              /* passed to clock */
+    int in_callback;              /* scans now calling back the user */
+};
+
+/* One transaction in flight. */
+typedef struct {
+    cs_store_t *store; /* the store it belongs to */
+    MDB_txn *txn;      /* the LMDB transaction */
+    int mdb_rc;        /* raw code of the last failed put/del, or 0 */
+} s_txn_t;
+
+/* A record key: collection \0 id. */
+typedef struct {
+    uint8_t data[S_KEY_MAX]; /* the bytes */
+    size_t len;              /* bytes used */
+} s_key_t;
+
+/* The body of a write transaction; may run more than once (s_write). */
+typedef int(s_write_fn)(s_txn_t *t, void *arg);
+
+/* ---------------- helpers ---------------- */
+
+static void s_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void
+s_log(const char *fmt, ...)
+{
+    char line[512];
+    va_list args;
+    va_start(args, fmt);
+    vsnprintf(line, sizeof line, fmt, args);
+    va_end(args);
+    /* One write per line, so lines of concurrent processes do not mix. */
+    fprintf(stderr, "crmsync: store: %s\n", line);
+}
+
+/*  The one place LMDB codes become CS_E* codes. @p what names the failed
+ *  operation for the log. MDB_NOTFOUND is an answer, not a failure, and
+ *  MDB_MAP_FULL is handled (and logged) by s_write, so neither is logged. */
+static int
+s_from_mdb(int rc, const char *what)
+{
+    switch (rc) {
+    case MDB_SUCCESS:
+        return CS_OK;
+    case MDB_NOTFOUND:
+        return CS_ENOENT;
+    case MDB_MAP_FULL:
+        return CS_EFULL;
+    case ENOSPC:
+        s_log("%s: %s", what, mdb_strerror(rc));
+        return CS_EFULL;
+    case MDB_CORRUPTED:
+    case MDB_INVALID:
+    case MDB_VERSION_MISMATCH:
+        s_log("%s: %s", what, mdb_strerror(rc));
+        return CS_ECORRUPT;
+    default:
+        s_log("%s: %s", what, mdb_strerror(rc));
+        return CS_EIO;
+    }
+}
+
+static void
+s_be64_put(uint8_t out[8], uint64_t value)
+{
+    for (int i = 7; i >= 0; i--) {
+        out[i] = (uint8_t) (value & 0xFFu);
+        value >>= 8;
+    }
+}
+
+static uint64_t
+s_be64_get(const uint8_t in[8])
+{
+    uint64_t value = 0;
+    for (int i = 0; i < 8; i++) {
+        value = (value << 8) | in[i];
+    }
+    return value;
+}
+
+static void
+s_be32_put(uint8_t out[4], uint32_t value)
+{
+    for (int i = 3; i >= 0; i--) {
+        out[i] = (uint8_t) (value & 0xFFu);
+        value >>= 8;
+    }
+}
+
+static uint64_t
+s_wall_ms(const cs_store_t *self)
+{
+    if (self->clock) {
+        return self->clock(self->clock_arg);
+    }
+    struct timespec now;
+    if (clock_gettime(CLOCK_REALTIME, &now) != 0) {
+        return 0; /* the HLC then simply counts on from its last value */
+    }
+    return (uint64_t) now.tv_sec * 1000u + (uint64_t) now.tv_nsec / 1000000u;
+}
+
+static uint64_t
+s_page_round(uint64_t size)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    uint64_t unit = page > 0 ? (uint64_t) page : 4096u;
+    if (size > UINT64_MAX - unit) {
+        return size - size % unit;
+    }
+    return (size + unit - 1) / unit * unit;
+}
+
+/* ---------------- keys ---------------- */
+
+/*  Build the key of (collection, id), checking both names.
+ *  @return CS_OK or CS_EINVAL. */
+static int
+s_key_make(const char *collection, const char *id, s_key_t *key)
+{
+    assert(collection);
+    assert(id);
+    size_t clen = strnlen(collection, CS_COLLECTION_MAX + 1);
+    size_t ilen = strnlen(id, CS_ID_MAX + 1);
+    if (!cs_record_collection_is_valid(collection, clen)) {
+        return CS_EINVAL;
+    }
+    if (!cs_record_id_is_valid(id, ilen)) {
+        return CS_EINVAL;
+    }
+    memcpy(key->data, collection, clen);
+    key->data[clen] = 0;
+    memcpy(key->data + clen + 1, id, ilen);
+    key->len = clen + 1 + ilen;
+    return CS_OK;
+}
+
+/*  Split a stored key into NUL-terminated collection and id.
+ *  @return CS_OK or CS_ECORRUPT. */
+static int
+s_key_split(const MDB_val *key, char collection[CS_COLLECTION_MAX + 1],
+            char id[CS_ID_MAX + 1])
+{
+    const char *bytes = key->mv_data;
+    const char *sep = memchr(bytes, 0, key->mv_size);
+    if (!sep) {
+        s_log("record key without separator (%zu bytes)", key->mv_size);
+        return CS_ECORRUPT;
+    }
+    size_t clen = (size_t) (sep - bytes);
+    size_t ilen = key->mv_size - clen - 1;
+    if (clen == 0 || clen > CS_COLLECTION_MAX || ilen == 0 ||
+        ilen > CS_ID_MAX || memchr(sep + 1, 0, ilen)) {
+        s_log("malformed record key (%zu bytes)", key->mv_size);
+        return CS_ECORRUPT;
+    }
+    memcpy(collection, bytes, clen);
+    collection[clen] = 0;
+    memcpy(id, sep + 1, ilen);
+    id[ilen] = 0;
+    return CS_OK;
+}
+
+/* ---------------- transactions ---------------- */
+
+/*  Begin a transaction. If another process grew the map past ours
+ *  (MDB_MAP_RESIZED), adopt its size and try again. */
+static int
+s_txn_begin(cs_store_t *self, unsigned int flags, MDB_txn **txn)
+{
+    for (int tries = 0; tries < S_RESIZED_TRIES; tries++) {
+        int rc = mdb_txn_begin(self->env, NULL, flags, txn);
+        if (rc != MDB_MAP_RESIZED) {
+            return s_from_mdb(rc, "mdb_txn_begin");
+        }
+        if (self->in_callback > 0) {
+            /* A scan's transaction is open: remapping now is illegal. */
+            s_log("map grown by another process during a scan; retry it");
+            return CS_EIO;
+        }
+        /* Legal here: no transaction of ours is active. */
+        rc = mdb_env_set_mapsize(self->env, 0);
+        if (rc != MDB_SUCCESS) {
+            return s_from_mdb(rc, "mdb_env_set_mapsize (adopt)");
+        }
+        /* The recorded size is the largest any process ever used; keep
+         * to our own limit unless the data needs more (LMDB rounds up). */
+        MDB_envinfo info;
+        rc = mdb_env_info(self->env, &info);
+        if (rc == MDB_SUCCESS && info.me_mapsize > self->map_size_max) {
+            rc = mdb_env_set_mapsize(self->env, (size_t) self->map_size_max);
+        }
+        if (rc == MDB_SUCCESS) {
+            rc = mdb_env_info(self->env, &info);
+        }
+        if (rc != MDB_SUCCESS) {
+            return s_from_mdb(rc, "mdb_env_set_mapsize (adopt)");
+        }
+        s_log("map grown by another process; now %zu bytes", info.me_mapsize);
+    }
+    s_log("mdb_txn_begin: map keeps being resized by another process");
+    return CS_EIO;
+}
+
+static int
+s_get(s_txn_t *t, MDB_dbi dbi, MDB_val *key, MDB_val *value)
+{
+    return s_from_mdb(mdb_get(t->txn, dbi, key, value), "mdb_get");
+}
+
+static int
+s_put(s_txn_t *t, MDB_dbi dbi, MDB_val *key, MDB_val *value, unsigned int flags)
+{
+    int rc = mdb_put(t->txn, dbi, key, value, flags);
+    if (rc != MDB_SUCCESS) {
+        t->mdb_rc = rc;
+    }
+    return s_from_mdb(rc, "mdb_put");
+}
+
+static int
+s_del(s_txn_t *t, MDB_dbi dbi, MDB_val *key)
+{
+    int rc = mdb_del(t->txn, dbi, key, NULL);
+    if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) {
+        t->mdb_rc = rc;
+    }
+    return s_from_mdb(rc, "mdb_del");
+}
+
+/*  Grow the map for a retry: double it, capped at map_size_max.
+ *  @return CS_OK, or CS_EFULL when it is already at the cap. */
+static int
+s_grow(cs_store_t *self)
+{
+    MDB_envinfo info;
+    int rc = mdb_env_info(self->env, &info);
+    if (rc != MDB_SUCCESS) {
+        return s_from_mdb(rc, "mdb_env_info");
+    }
+    uint64_t now = info.me_mapsize;
+    if (now >= self->map_size_max) {
+        s_log("map full at %llu bytes, the configured maximum",
+              (unsigned long long) now);
+        return CS_EFULL;
+    }
+    uint64_t next = now > self->map_size_max / 2 ? self->map_size_max : now * 2;
+    if (next > SIZE_MAX) {
+        next = s_page_round(SIZE_MAX / 2);
+    }
+    /* Legal here: s_write has ended its transaction. */
+    rc = mdb_env_set_mapsize(self->env, (size_t) next);
+    if (rc != MDB_SUCCESS) {
+        return s_from_mdb(rc, "mdb_env_set_mapsize (grow)");
+    }
+    s_log("map full at %llu bytes, grown to %llu", (unsigned long long) now,
+          (unsigned long long) next);
+    return CS_OK;
+}
+
+/*  Run @p fn inside one write transaction and commit it. On MDB_MAP_FULL,
+ *  from a put inside @p fn or from the commit, grow the map and run @p fn
+ *  again from the start; nothing of a failed attempt is stored. */
+static int
+s_write(cs_store_t *self, s_write_fn *fn, void *arg)
+{
+    assert(self);
+    assert(fn);
+    /* A write may remap the map under the open read of a scan. */
+    assert(self->in_callback == 0 && "no writes from a scan callback");
+    if (self->read_only) {
+        s_log("write to a store opened read-only");
+        return CS_EINVAL;
+    }
+    for (int tries = 0; tries < S_WRITE_TRIES; tries++) {
+        s_txn_t t = { .store = self, .txn = NULL, .mdb_rc = 0 };
+        int rc = s_txn_begin(self, 0, &t.txn);
+        if (rc != CS_OK) {
+            return rc;
+        }
+        rc = fn(&t, arg);
+        if (rc != CS_OK) {
+            mdb_txn_abort(t.txn);
+            if (t.mdb_rc != MDB_MAP_FULL) {
+                return rc;
+            }
+        } else {
+            /* A failed commit has already aborted the transaction. */
+            int mdb_rc = mdb_txn_commit(t.txn);
+            if (mdb_rc == MDB_SUCCESS) {
+                return CS_OK;
+            }
+            if (mdb_rc != MDB_MAP_FULL) {
+                return s_from_mdb(mdb_rc, "mdb_txn_commit");
+            }
+        }
+        rc = s_grow(self);
+        if (rc != CS_OK) {
+            return rc;
+        }
+    }
+    s_log("write still finds the map full after %d growths", S_WRITE_TRIES);
+    return CS_EFULL;
+}
+
+/* ---------------- meta, records, feed ---------------- */
+
+static int
+s_meta_get(s_txn_t *t, const char *name, uint64_t *value)
+{
+    MDB_val key = { strlen(name), (void *) (uintptr_t) name };
+    MDB_val val;
+    int rc = s_get(t, t->store->meta, &key, &val);
+    if (rc == CS_ENOENT) {
+        s_log("meta: %s missing", name);
+        return CS_ECORRUPT;
+    }
+    if (rc != CS_OK) {
+        return rc;
+    }
+    if (val.mv_size != 8) {
+        s_log("meta: %s has %zu bytes, not 8", name, val.mv_size);
+        return CS_ECORRUPT;
+    }
+    *value = s_be64_get(val.mv_data);
+    return CS_OK;
+}
+
+static int
+s_meta_put(s_txn_t *t, const char *name, uint64_t value)
+{
+    uint8_t bytes[8];
+    s_be64_put(bytes, value);
+    MDB_val key = { strlen(name), (void *) (uintptr_t) name };
+    MDB_val val = { sizeof bytes, bytes };
+    return s_put(t, t->store->meta, &key, &val, 0);
+}
+
+/*  Decode the stored value @p v of the record at key @p k. */
+static int
+s_record_decode(const MDB_val *k, const MDB_val *v, cs_record_t **rec_out)
+{
+    int rc = cs_codec_decode_record(v->mv_data, v->mv_size, CS_CODEC_STORED,
+                                    rec_out);
+    if (rc != CS_OK) {
+        s_log("undecodable record (%zu-byte key, %zu-byte value): %s",
+              k->mv_size, v->mv_size, cs_strerror(rc));
+        return CS_ECORRUPT;
+    }
+    return CS_OK;
+}
+
+/*  Load the record at @p key into a new *@p rec_out.
+ *  @return CS_OK, CS_ENOENT, CS_ECORRUPT or CS_EIO. */
+static int
+s_record_load(s_txn_t *t, const s_key_t *key, cs_record_t **rec_out)
+{
+    MDB_val k = { key->len, (void *) (uintptr_t) key->data };
+    MDB_val v;
+    int rc = s_get(t, t->store->records, &k, &v);
+    if (rc != CS_OK) {
+        return rc;
+    }
+    return s_record_decode(&k, &v, rec_out);
+}
+
+/*  Store @p rec, which changed at @p new_seq, and move its feed entry from
+ *  @p old_seq (0: it had none) to @p new_seq, the new feed head. */
+static int
+s_record_store(s_txn_t *t, const s_key_t *key, const cs_record_t *rec,
+               uint64_t old_seq, uint64_t new_seq, cs_buf_t *buf)
+{
+    assert(new_seq > old_seq);
+    cs_buf_reset(buf);
+    cs_codec_encode_record(rec, CS_CODEC_STORED, buf);
+    cs_store_t *self = t->store;
+    MDB_val k = { key->len, (void *) (uintptr_t) key->data };
+    MDB_val v = { buf->len, buf->data };
+    int rc = s_put(t, self->records, &k, &v, 0);
+    if (rc != CS_OK) {
+        return rc;
+    }
+    uint8_t seq_bytes[8];
+    MDB_val seq_key = { sizeof seq_bytes, seq_bytes };
+    if (old_seq != 0) {
+        s_be64_put(seq_bytes, old_seq);
+        rc = s_del(t, self->feed, &seq_key);
+        if (rc == CS_ENOENT) {
+            /* The new entry below repairs the feed; say so and go on. */
+            s_log("feed entry %llu of a moved record was missing",
+                  (unsigned long long) old_seq);
+        } else if (rc != CS_OK) {
+            return rc;
+        }
+    }
+    s_be64_put(seq_bytes, new_seq);
+    rc = s_put(t, self->feed, &seq_key, &k, MDB_APPEND);
+    if (rc != CS_OK && t->mdb_rc == MDB_KEYEXIST) {
+        s_log("feed holds an entry at or after seq %llu, past the head",
+              (unsigned long long) new_seq);
+        return CS_ECORRUPT;
+    }
+    return rc;
+}
+
+/* ---------------- create, open, destroy ---------------- */
+
+static int
+s_env_open(cs_store_t *self, const char *dir, uint64_t map_size)
+{
+    int rc = mdb_env_create(&self->env);
+    if (rc != MDB_SUCCESS) {
+        self->env = NULL;
+        return s_from_mdb(rc, "mdb_env_create");
+    }
+    rc = mdb_env_set_maxdbs(self->env, 4);
+    if (rc == MDB_SUCCESS) {
+        if (map_size > SIZE_MAX) {
+            map_size = s_page_round(SIZE_MAX / 2);
+        }
+        rc = mdb_env_set_mapsize(self->env, (size_t) map_size);
+    }
+    if (rc != MDB_SUCCESS) {
+        return s_from_mdb(rc, "mdb_env_set");
+    }
+    unsigned int flags = MDB_NOTLS | (self->read_only ? MDB_RDONLY : 0u);
+    rc = mdb_env_open(self->env, dir, flags, S_FILE_MODE);
+    if (rc != MDB_SUCCESS) {
+        s_log("cannot open environment in %s", dir);
+        return s_from_mdb(rc, "mdb_env_open");
+    }
+    int dead = 0;
+    rc = mdb_reader_check(self->env, &dead);
+    if (rc != MDB_SUCCESS) {
+        return s_from_mdb(rc, "mdb_reader_check");
+    }
+    if (dead > 0) {
+        s_log("cleared %d stale reader slot(s) in %s", dead, dir);
+    }
+    return CS_OK;
+}
+
+static int
+s_dbi_open(s_txn_t *t, const char *name, unsigned int flags, MDB_dbi *dbi)
+{
+    int rc = mdb_dbi_open(t->txn, name, flags, dbi);
+    if (rc == MDB_NOTFOUND) {
+        return CS_ENOENT;
+    }
+    if (rc != MDB_SUCCESS) {
+        t->mdb_rc = rc;
+    }
+    return s_from_mdb(rc, "mdb_dbi_open");
+}
+
+/* Open the four sub-dbs; with MDB_CREATE in @p flags, create them. */
+static int
+s_dbis_open(s_txn_t *t, unsigned int flags)
+{
+    cs_store_t *self = t->store;
+    int rc = s_dbi_open(t, S_DB_META, flags, &self->meta);
+    if (rc == CS_ENOENT) {
+        return CS_ENOENT; /* not a crmsync store (or its create failed) */
+    }
+    if (rc == CS_OK) {
+        rc = s_dbi_open(t, S_DB_RECORDS, flags, &self->records);
+    }
+    if (rc == CS_OK) {
+        rc = s_dbi_open(t, S_DB_FEED, flags, &self->feed);
+    }
+    if (rc == CS_OK) {
+        rc = s_dbi_open(t, S_DB_PEERS, flags, &self->peers);
+    }
+    if (rc == CS_ENOENT) {
+        s_log("store has meta but lacks a sub-database");
+        return CS_ECORRUPT;
+    }
+    return rc;
+}
+
+typedef struct {
+    uint64_t node_id; /* in */
+    uint64_t epoch;   /* in */
+} s_create_t;
+
+static int
+s_create_cb(s_txn_t *t, void *arg)
+{
+    const s_create_t *ctx = arg;
+    int rc = s_dbis_open(t, MDB_CREATE);
+    if (rc != CS_OK) {
+        return rc;
+    }
+    MDB_val key = { strlen(S_META_NODE_ID),
+                    (void *) (uintptr_t) S_META_NODE_ID };
+    MDB_val val;
+    rc = s_get(t, t->store->meta, &key, &val);
+    if (rc == CS_OK) {
+        return CS_EEXIST;
+    }
+    if (rc != CS_ENOENT) {
+        return rc;
+    }
+    rc = s_meta_put(t, S_META_SCHEMA, CS_STORE_SCHEMA_VERSION);
+    if (rc == CS_OK) {
+        rc = s_meta_put(t, S_META_NODE_ID, ctx->node_id);
+    }
+    if (rc == CS_OK) {
+        rc = s_meta_put(t, S_META_EPOCH, ctx->epoch);
+    }
+    if (rc == CS_OK) {
+        rc = s_meta_put(t, S_META_FEED_HEAD, 0);
+    }
+    if (rc == CS_OK) {
+        rc = s_meta_put(t, S_META_LAST_HLC, 0);
+    }
+    return rc;
+}
+
+int
+cs_store_create(const char *dir, uint64_t node_id)
+{
+    assert(dir);
+    if (sodium_init() < 0) {
+        s_log("sodium_init failed");
+        return CS_EIO;
+    }
+    s_create_t ctx = { .node_id = node_id, .epoch = 0 };
+    while (ctx.epoch == 0) { /* 0 would read as "no epoch" to a peer */
+        randombytes_buf(&ctx.epoch, sizeof ctx.epoch);
+    }
+    cs_store_t *self = calloc(1, sizeof *self);
+    if (!self) {
+        abort();
+    }
+    self->map_size_max = CS_STORE_MAPSIZE_MAX_DEFAULT;
+    int rc = s_env_open(self, dir, CS_STORE_MAPSIZE_DEFAULT);
+    if (rc == CS_OK) {
+        rc = s_write(self, s_create_cb, &ctx);
+    }
+    if (rc == CS_EEXIST) {
+        s_log("%s already holds a store", dir);
+    }
+    cs_store_destroy(&self);
+    return rc;
+}
+
+/*  Open the sub-dbs and read node id, epoch and schema version, in one
+ *  read transaction that is committed so the dbi handles stay open. */
+static int
+s_open_meta(cs_store_t *self, const char *dir)
+{
+    s_txn_t t = { .store = self, .txn = NULL, .mdb_rc = 0 };
+    int rc = s_txn_begin(self, MDB_RDONLY, &t.txn);
+    if (rc != CS_OK) {
+        return rc;
+    }
+    uint64_t schema = 0;
+    rc = s_dbis_open(&t, 0);
+    if (rc == CS_ENOENT) {
+        s_log("%s holds no crmsync store", dir);
+        goto out_abort;
+    }
+    if (rc != CS_OK) {
+        goto out_abort;
+    }
+    rc = s_meta_get(&t, S_META_SCHEMA, &schema);
+    if (rc != CS_OK) {
+        goto out_abort;
+    }
+    if (schema > CS_STORE_SCHEMA_VERSION) {
+        s_log("%s has schema version %llu, newer than this build's %u", dir,
+              (unsigned long long) schema, CS_STORE_SCHEMA_VERSION);
+        rc = CS_ECORRUPT;
+        goto out_abort;
+    }
+    if (schema != CS_STORE_SCHEMA_VERSION) {
+        s_log("%s has unknown schema version %llu (this build: %u)", dir,
+              (unsigned long long) schema, CS_STORE_SCHEMA_VERSION);
+        rc = CS_ECORRUPT;
+        goto out_abort;
+    }
+    rc = s_meta_get(&t, S_META_NODE_ID, &self->node_id);
+    if (rc == CS_OK) {
+        rc = s_meta_get(&t, S_META_EPOCH, &self->epoch);
+    }
+    if (rc != CS_OK) {
+        goto out_abort;
+    }
+    return s_from_mdb(mdb_txn_commit(t.txn), "mdb_txn_commit (open)");
+out_abort:
+    mdb_txn_abort(t.txn);
+    return rc;
+}
+
+int
+cs_store_open(const char *dir, const cs_store_opts_t *opts, cs_store_t **self_p)
+{
+    assert(dir);
+    assert(self_p);
+    *self_p = NULL;
+    const cs_store_opts_t none = { 0 };
+    if (!opts) {
+        opts = &none;
+    }
+    if (sodium_init() < 0) {
+        s_log("sodium_init failed");
+        return CS_EIO;
+    }
+    /* Never create: mdb_env_open would make a new empty data.mdb. */
+    char path[PATH_MAX];
+    int len = snprintf(path, sizeof path, "%s/data.mdb", dir);
+    if (len < 0 || (size_t) len >= sizeof path) {
+        return CS_EINVAL;
+    }
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        if (errno == ENOENT || errno == ENOTDIR) {
+            return CS_ENOENT;
+        }
+        s_log("%s: %s", path, strerror(errno));
+        return CS_EIO;
+    }
+    if (st.st_size == 0) {
+        return CS_ENOENT; /* LMDB would initialise an empty file */
+    }
+
+    cs_store_t *self = calloc(1, sizeof *self);
+    if (!self) {
+        abort();
+    }
+    self->read_only = opts->read_only;
+    self->clock = opts->clock;
+    self->clock_arg = opts->clock_arg;
+    self->max_drift_ms =
+        opts->max_drift_ms ? opts->max_drift_ms : CS_HLC_MAX_DRIFT_DEFAULT_MS;
+    uint64_t map_size = s_page_round(opts->map_size ? opts->map_size
+                                                    : CS_STORE_MAPSIZE_DEFAULT);
+    self->map_size_max = s_page_round(
+        opts->map_size_max ? opts->map_size_max : CS_STORE_MAPSIZE_MAX_DEFAULT);
+    if (map_size > self->map_size_max) {
+        map_size = self->map_size_max;
+    }
+    int rc = s_env_open(self, dir, map_size);
+    if (rc == CS_OK) {
+        rc = s_open_meta(self, dir);
+    }
+    if (rc != CS_OK) {
+        cs_store_destroy(&self);
+        return rc;
+    }
+    *self_p = self;
+    return CS_OK;
+}
+
+void
+cs_store_destroy(cs_store_t **self_p)
+{
+    if (!self_p || !*self_p) {
+        return;
+    }
+    cs_store_t *self = *self_p;
+    if (self->env) {
+        mdb_env_close(self->env);
+    }
+    free(self);
+    *self_p = NULL;
+}
+
+uint64_t
+cs_store_node_id(const cs_store_t *self)
+{
+    assert(self);
+    return self->node_id;
+}
+
+uint64_t
+cs_store_epoch(const cs_store_t *self)
+{
+    assert(self);
+    return self->epoch;
+}
+
+int
+cs_store_info(cs_store_t *self, cs_store_info_t *info)
+{
+    assert(self);
+    assert(info);
+    memset(info, 0, sizeof *info);
+    s_txn_t t = { .store = self, .txn = NULL, .mdb_rc = 0 };
+    int rc = s_txn_begin(self, MDB_RDONLY, &t.txn);
+    if (rc != CS_OK) {
+        return rc;
+    }
+    cs_store_info_t out = { .node_id = self->node_id, .epoch = self->epoch };
+    rc = s_meta_get(&t, S_META_FEED_HEAD, &out.feed_head);
+    if (rc == CS_OK) {
+        rc = s_meta_get(&t, S_META_LAST_HLC, &out.last_hlc);
+    }
+    if (rc != CS_OK) {
+        goto out_abort;
+    }
+    MDB_stat db_stat;
+    rc = s_from_mdb(mdb_stat(t.txn, self->records, &db_stat), "mdb_stat");
+    if (rc != CS_OK) {
+        goto out_abort;
+    }
+    out.records = db_stat.ms_entries;
+    MDB_envinfo env_info;
+    rc = s_from_mdb(mdb_env_info(self->env, &env_info), "mdb_env_info");
+    if (rc != CS_OK) {
+        goto out_abort;
+    }
+    out.map_size = env_info.me_mapsize;
+    *info = out;
+out_abort:
+    mdb_txn_abort(t.txn);
+    return rc;
+}
+
+/* ---------------- local writes ---------------- */
+
+/* A local set (fields != NULL) or delete (fields == NULL). */
+typedef struct {
+    const s_key_t *key;             /* the record */
+    const cs_store_field_t *fields; /* NULL for a delete */
+    size_t n;                       /* number of fields */
+    cs_buf_t *buf;                  /* encoding scratch */
+    cs_hlc_t hlc;                   /* out: the stamp issued */
+} s_local_t;
+
+static int
+s_local_cb(s_txn_t *t, void *arg)
+{
+    s_local_t *ctx = arg;
+    cs_store_t *self = t->store;
+    cs_record_t *rec = NULL;
+    int rc = s_record_load(t, ctx->key, &rec);
+    if (rc == CS_ENOENT && ctx->fields) {
+        rec = cs_record_new();
+        rc = CS_OK;
+    }
+    if (rc != CS_OK) {
+        goto out_free_rec;
+    }
+    if (!ctx->fields && cs_record_field_count(rec) == 0) {
+        rc = CS_ENOENT; /* nothing visible to delete */
+        goto out_free_rec;
+    }
+    uint64_t head = 0;
+    uint64_t last_hlc = 0;
+    rc = s_meta_get(t, S_META_FEED_HEAD, &head);
+    if (rc == CS_OK) {
+        rc = s_meta_get(t, S_META_LAST_HLC, &last_hlc);
+    }
+    if (rc != CS_OK) {
+        goto out_free_rec;
+    }
+    cs_hlc_clock_t clk;
+    cs_hlc_clock_init(&clk, last_hlc, self->max_drift_ms);
+    cs_stamp_t stamp = { .hlc = cs_hlc_now(&clk, s_wall_ms(self)),
+                         .origin = self->node_id };
+    uint64_t seq = head + 1;
+    uint64_t old_seq = cs_record_max_seq(rec);
+    bool changed = false;
+    if (ctx->fields) {
+        for (size_t i = 0; i < ctx->n; i++) {
+            bool field_changed = false;
+            rc = cs_record_set(rec, ctx->fields[i].name, &ctx->fields[i].value,
+                               stamp, seq, &field_changed);
+            if (rc != CS_OK) {
+                goto out_free_rec;
+            }
+            changed = changed || field_changed;
+        }
+    } else {
+        changed = cs_record_delete(rec, stamp, seq);
+    }
+    /* Unchanged only if a remote stamp beyond max drift already holds
+     * every field: LWW says it wins, so the feed stays as it is. */
+    if (changed) {
+        rc = s_record_store(t, ctx->key, rec, old_seq, seq, ctx->buf);
+        if (rc == CS_OK) {
+            rc = s_meta_put(t, S_META_FEED_HEAD, seq);
+        }
+    }
+    if (rc == CS_OK) {
+        rc = s_meta_put(t, S_META_LAST_HLC, stamp.hlc);
+    }
+    if (rc == CS_OK) {
+        ctx->hlc = stamp.hlc;
+    }
+out_free_rec:
+    cs_record_destroy(&rec);
+    return rc;
+}
+
+static bool
+s_fields_are_valid(const cs_store_field_t *fields, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *name = fields[i].name;
+        if (!name) {
+            return false;
+        }
+        size_t len = strnlen(name, CS_FIELD_NAME_MAX + 1);
+        if (!cs_record_field_name_is_valid(name, len)) {
+            return false;
+        }
+        if (!cs_value_is_valid(&fields[i].value)) {
+            return false;
+        }
+        /* One write sets a field once; a repeat would be ambiguous. */
+        for (size_t j = 0; j < i; j++) {
+            if (strcmp(fields[j].name, name) == 0) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+int
+cs_store_set(cs_store_t *self, const char *collection, const char *id,
+             const cs_store_field_t *fields, size_t n, cs_hlc_t *hlc_out)
+{
+    assert(self);
+    assert(collection);
+    assert(id);
+    assert(fields || n == 0);
+    s_key_t key;
+    int rc = s_key_make(collection, id, &key);
+    if (rc != CS_OK) {
+        return rc;
+    }
+    if (n == 0) {
+        return CS_EINVAL;
+    }
+    if (n > CS_RECORD_FIELDS_MAX) {
+        return CS_ELIMIT;
+    }
+    if (!s_fields_are_valid(fields, n)) {
+        return CS_EINVAL;
+    }
+    cs_buf_t buf;
+    cs_buf_init(&buf);
+    s_local_t ctx = { .key = &key, .fields = fields, .n = n, .buf = &buf };
+    rc = s_write(self, s_local_cb, &ctx);
+    if (rc == CS_OK && hlc_out) {
+        *hlc_out = ctx.hlc;
+    }
+    cs_buf_fini(&buf);
+    return rc;
+}
+
+int
+cs_store_delete(cs_store_t *self, const char *collection, const char *id,
+                cs_hlc_t *hlc_out)
+{
+    assert(self);
+    assert(collection);
+    assert(id);
+    s_key_t key;
+    int rc = s_key_make(collection, id, &key);
+    if (rc != CS_OK) {
+        return rc;
+    }
+    cs_buf_t buf;
+    cs_buf_init(&buf);
+    s_local_t ctx = { .key = &key, .fields = NULL, .n = 0, .buf = &buf };
+    rc = s_write(self, s_local_cb, &ctx);
+    if (rc == CS_OK && hlc_out) {
+        *hlc_out = ctx.hlc;
+    }
+    cs_buf_fini(&buf);
+    return rc;
+}
+
+/* ---------------- reads ---------------- */
+
+int
+cs_store_get(cs_store_t *self, const char *collection, const char *id,
+             cs_record_t **rec_out)
+{
+    assert(self);
+    assert(collection);
+    assert(id);
+    assert(rec_out);
+    *rec_out = NULL;
+    s_key_t key;
+    int rc = s_key_make(collection, id, &key);
+    if (rc != CS_OK) {
+        return rc;
+    }
+    s_txn_t t = { .store = self, .txn = NULL, .mdb_rc = 0 };
+    rc = s_txn_begin(self, MDB_RDONLY, &t.txn);
+    if (rc != CS_OK) {
+        return rc;
+    }
+    rc = s_record_load(&t, &key, rec_out);
+    mdb_txn_abort(t.txn);
+    return rc;
+}
+
+/*  Walk the records of @p collection (NULL: all) in key order, calling
+ *  @p visit with the decoded record until it returns false. */
+typedef bool(s_visit_fn)(void *arg, const MDB_val *key, const cs_record_t *rec);
+
+static int
+s_records_walk(cs_store_t *self, const char *collection, s_visit_fn *visit,
+               void *arg)
+{
+    uint8_t prefix[CS_COLLECTION_MAX + 1];
+    size_t prefix_len = 0;
+    if (collection) {
+        size_t clen = strnlen(collection, CS_COLLECTION_MAX + 1);
+        if (!cs_record_collection_is_valid(collection, clen)) {
+            return CS_EINVAL;
+        }
+        memcpy(prefix, collection, clen);
+        prefix[clen] = 0; /* so "con" does not match "contacts" */
+        prefix_len = clen + 1;
+    }
+    s_txn_t t = { .store = self, .txn = NULL, .mdb_rc = 0 };
+    int rc = s_txn_begin(self, MDB_RDONLY, &t.txn);
+    if (rc != CS_OK) {
+        return rc;
+    }
+    MDB_cursor *cursor = NULL;
+    rc = s_from_mdb(mdb_cursor_open(t.txn, self->records, &cursor),
+                    "mdb_cursor_open");
+    if (rc != CS_OK) {
+        goto out_abort;
+    }
+    MDB_val key = { prefix_len, prefix };
+    MDB_val val;
+    int mdb_rc = mdb_cursor_get(cursor, &key, &val,
+                                prefix_len ? MDB_SET_RANGE : MDB_FIRST);
+    while (mdb_rc == MDB_SUCCESS) {
+        if (key.mv_size < prefix_len ||
+            memcmp(key.mv_data, prefix, prefix_len) != 0) {
+            break;
+        }
+        cs_record_t *rec = NULL;
+        rc = s_record_decode(&key, &val, &rec);
+        if (rc != CS_OK) {
+            goto out_close;
+        }
+        self->in_callback++;
+        bool go_on = visit(arg, &key, rec);
+        self->in_callback--;
+        cs_record_destroy(&rec);
+        if (!go_on) {
+            break;
+        }
+        mdb_rc = mdb_cursor_get(cursor, &key, &val, MDB_NEXT);
+    }
+    if (mdb_rc != MDB_SUCCESS && mdb_rc != MDB_NOTFOUND) {
+        rc = s_from_mdb(mdb_rc, "mdb_cursor_get (records)");
+    }
+out_close:
+    mdb_cursor_close(cursor);
+out_abort:
+    mdb_txn_abort(t.txn);
+    return rc;
+}
+
+typedef struct {
+    cs_store_record_fn *fn; /* the caller's callback */
+    void *arg;              /* its argument */
+    int rc;                 /* CS_ECORRUPT on a malformed key */
+} s_scan_t;
+
+static bool
+s_scan_visit(void *arg, const MDB_val *key, const cs_record_t *rec)
+{
+    s_scan_t *ctx = arg;
+    char collection[CS_COLLECTION_MAX + 1];
+    char id[CS_ID_MAX + 1];
+    ctx->rc = s_key_split(key, collection, id);
+    if (ctx->rc != CS_OK) {
+        return false;
+    }
+    return ctx->fn(ctx->arg, collection, id, rec);
+}
+
+int
+cs_store_scan(cs_store_t *self, const char *collection, cs_store_record_fn *fn,
+              void *arg)
+{
+    assert(self);
+    assert(fn);
+    s_scan_t ctx = { .fn = fn, .arg = arg, .rc = CS_OK };
+    int rc = s_records_walk(self, collection, s_scan_visit, &ctx);
+    return rc != CS_OK ? rc : ctx.rc;
+}
+
+static bool
+s_count_visit(void *arg, const MDB_val *key, const cs_record_t *rec)
+{
+    (void) key;
+    uint64_t *count = arg;
+    if (!cs_record_is_deleted(rec) && !cs_record_is_empty(rec)) {
+        (*count)++;
+    }
+    return true;
+}
+
+int
+cs_store_count(cs_store_t *self, const char *collection, uint64_t *count)
+{
+    assert(self);
+    assert(count);
+    uint64_t found = 0;
+    int rc = s_records_walk(self, collection, s_count_visit, &found);
+    *count = rc == CS_OK ? found : 0;
+    return rc;
+}
+
+/* ---------------- change feed ---------------- */
+
+int
+cs_store_changes(cs_store_t *self, uint64_t since, size_t max_bytes,
+                 cs_store_record_fn *fn, void *arg, uint64_t *last_seq,
+                 uint64_t *head)
+{
+    assert(self);
+    assert(fn);
+    assert(last_seq);
+    assert(head);
+    s_txn_t t = { .store = self, .txn = NULL, .mdb_rc = 0 };
+    int rc = s_txn_begin(self, MDB_RDONLY, &t.txn);
+    if (rc != CS_OK) {
+        return rc;
+    }
+    cs_buf_t buf;
+    cs_buf_init(&buf);
+    MDB_cursor *cursor = NULL;
+    uint64_t feed_head = 0;
+    rc = s_meta_get(&t, S_META_FEED_HEAD, &feed_head);
+    if (rc != CS_OK) {
+        goto out_abort;
+    }
+    uint64_t covered = feed_head; /* if the scan reaches the end */
+    if (since >= feed_head) {
+        goto out_done;
+    }
+    rc = s_from_mdb(mdb_cursor_open(t.txn, self->feed, &cursor),
+                    "mdb_cursor_open");
+    if (rc != CS_OK) {
+        goto out_abort;
+    }
+    uint8_t from[8];
+    s_be64_put(from, since + 1);
+    MDB_val key = { sizeof from, from };
+    MDB_val val;
+    size_t total = 0;
+    int mdb_rc = mdb_cursor_get(cursor, &key, &val, MDB_SET_RANGE);
+    while (mdb_rc == MDB_SUCCESS) {
+        if (key.mv_size != 8 || val.mv_size > S_KEY_MAX) {
+            s_log("malformed feed entry");
+            rc = CS_ECORRUPT;
+            goto out_close;
+        }
+        uint64_t seq = s_be64_get(key.mv_data);
+        s_key_t rec_key;
+        memcpy(rec_key.data, val.mv_data, val.mv_size);
+        rec_key.len = val.mv_size;
+        char collection[CS_COLLECTION_MAX + 1];
+        char id[CS_ID_MAX + 1];
+        MDB_val rec_key_val = { rec_key.len, rec_key.data };
+        rc = s_key_split(&rec_key_val, collection, id);
+        if (rc != CS_OK) {
+            goto out_close;
+        }
+        cs_record_t *rec = NULL;
+        rc = s_record_load(&t, &rec_key, &rec);
+        if (rc == CS_ENOENT) {
+            s_log("feed entry %llu names a missing record",
+                  (unsigned long long) seq);
+            rc = CS_ECORRUPT;
+        }
+        if (rc != CS_OK) {
+            goto out_close;
+        }
+        cs_record_t *delta = cs_record_delta_since(rec, since);
+        cs_record_destroy(&rec);
+        cs_buf_reset(&buf);
+        cs_codec_encode_record(delta, CS_CODEC_CANONICAL, &buf);
+        total += buf.len;
+        self->in_callback++;
+        bool go_on = fn(arg, collection, id, delta);
+        self->in_callback--;
+        cs_record_destroy(&delta);
+        if (!go_on || total >= max_bytes) {
+            covered = seq;
+            break;
+        }
+        mdb_rc = mdb_cursor_get(cursor, &key, &val, MDB_NEXT);
+    }
+    if (mdb_rc != MDB_SUCCESS && mdb_rc != MDB_NOTFOUND) {
+        rc = s_from_mdb(mdb_rc, "mdb_cursor_get (feed)");
+    }
+out_close:
+    mdb_cursor_close(cursor);
+out_done:
+    if (rc == CS_OK) {
+        *last_seq = covered;
+        *head = feed_head;
+    }
+out_abort:
+    mdb_txn_abort(t.txn);
+    cs_buf_fini(&buf);
+    return rc;
+}
+
+/* ---------------- remote changes and peers ---------------- */
+
+typedef struct {
+    const cs_store_delta_t *deltas; /* the batch */
+    const s_key_t *keys;            /* their keys, checked */
+    size_t n;                       /* batch length */
+    uint64_t peer_id;               /* whose cursor */
+    const cs_store_peer_t *cursor;  /* the new cursor, or NULL */
+    cs_buf_t *buf;                  /* encoding scratch */
+    cs_store_apply_stats_t stats;   /* out; reset by each attempt */
+} s_apply_t;
+
+static int
+s_apply_one(s_txn_t *t, s_apply_t *ctx, size_t index, cs_hlc_clock_t *clk,
+            uint64_t wall_ms, uint64_t *head)
+{
+    const cs_record_t *remote = ctx->deltas[index].record;
+    cs_hlc_t remote_hlc = cs_record_max_hlc(remote);
+    if (remote_hlc != 0) {
+        cs_hlc_t received;
+        if (cs_hlc_update(clk, remote_hlc, wall_ms, &received) == CS_EDRIFT) {
+            ctx->stats.skewed++;
+        }
+    }
+    cs_record_t *rec = NULL;
+    int rc = s_record_load(t, &ctx->keys[index], &rec);
+    if (rc == CS_ENOENT) {
+        rec = cs_record_new();
+        rc = CS_OK;
+    }
+    if (rc != CS_OK) {
+        goto out_free_rec;
+    }
+    uint64_t old_seq = cs_record_max_seq(rec);
+    uint64_t seq = *head + 1;
+    size_t parts = 0;
+    rc = cs_record_merge(rec, remote, seq, &parts);
+    if (rc != CS_OK || parts == 0) {
+        goto out_free_rec;
+    }
+    rc = s_record_store(t, &ctx->keys[index], rec, old_seq, seq, ctx->buf);
+    if (rc != CS_OK) {
+        goto out_free_rec;
+    }
+    *head = seq;
+    ctx->stats.records_changed++;
+    ctx->stats.parts_changed += parts;
+out_free_rec:
+    cs_record_destroy(&rec);
+    return rc;
+}
+
+static int
+s_apply_cb(s_txn_t *t, void *arg)
+{
+    s_apply_t *ctx = arg;
+    cs_store_t *self = t->store;
+    memset(&ctx->stats, 0, sizeof ctx->stats);
+    uint64_t head = 0;
+    uint64_t last_hlc = 0;
+    int rc = s_meta_get(t, S_META_FEED_HEAD, &head);
+    if (rc == CS_OK) {
+        rc = s_meta_get(t, S_META_LAST_HLC, &last_hlc);
+    }
+    if (rc != CS_OK) {
+        return rc;
+    }
+    uint64_t old_head = head;
+    cs_hlc_clock_t clk;
+    cs_hlc_clock_init(&clk, last_hlc, self->max_drift_ms);
+    uint64_t wall_ms = s_wall_ms(self);
+    for (size_t i = 0; i < ctx->n; i++) {
+        rc = s_apply_one(t, ctx, i, &clk, wall_ms, &head);
+        if (rc != CS_OK) {
+            return rc;
+        }
+    }
+    if (head != old_head) {
+        rc = s_meta_put(t, S_META_FEED_HEAD, head);
+    }
+    if (rc == CS_OK && clk.last != last_hlc) {
+        rc = s_meta_put(t, S_META_LAST_HLC, clk.last);
+    }
+    if (rc == CS_OK && ctx->cursor) {
+        uint8_t id_bytes[8];
+        uint8_t value[S_PEER_VALUE];
+        s_be64_put(id_bytes, ctx->peer_id);
+        s_be64_put(value, ctx->cursor->epoch);
+        s_be64_put(value + 8, ctx->cursor->cursor);
+        MDB_val key = { sizeof id_bytes, id_bytes };
+        MDB_val val = { sizeof value, value };
+        rc = s_put(t, self->peers, &key, &val, 0);
+    }
+    return rc;
+}
+
+int
+cs_store_apply(cs_store_t *self, const cs_store_delta_t *deltas, size_t n,
+               uint64_t peer_id, const cs_store_peer_t *cursor,
+               cs_store_apply_stats_t *stats)
+{
+    assert(self);
+    assert(deltas || n == 0);
+    if (stats) {
+        memset(stats, 0, sizeof *stats);
+    }
+    s_key_t *keys = n ? calloc(n, sizeof *keys) : NULL;
+    if (n && !keys) {
+        abort();
+    }
+    int rc = CS_OK;
+    for (size_t i = 0; i < n && rc == CS_OK; i++) {
+        assert(deltas[i].record);
+        if (!deltas[i].collection || !deltas[i].id) {
+            rc = CS_EINVAL;
+        } else {
+            rc = s_key_make(deltas[i].collection, deltas[i].id, &keys[i]);
+        }
+    }
+    if (rc != CS_OK) {
+        goto out_free_keys;
+    }
+    cs_buf_t buf;
+    cs_buf_init(&buf);
+    s_apply_t ctx = { .deltas = deltas,
+                      .keys = keys,
+                      .n = n,
+                      .peer_id = peer_id,
+                      .cursor = cursor,
+                      .buf = &buf };
+    rc = s_write(self, s_apply_cb, &ctx);
+    cs_buf_fini(&buf);
+    if (rc != CS_OK) {
+        goto out_free_keys;
+    }
+    if (ctx.stats.skewed > 0) {
+        s_log("peer %016llx: %zu remote stamp(s) more than %llu ms ahead; "
+              "merged without moving the local clock",
+              (unsigned long long) peer_id, ctx.stats.skewed,
+              (unsigned long long) self->max_drift_ms);
+    }
+    if (stats) {
+        *stats = ctx.stats;
+    }
+out_free_keys:
+    free(keys);
+    return rc;
+}
+
+int
+cs_store_peer_get(cs_store_t *self, uint64_t peer_id, cs_store_peer_t *peer)
+{
+    assert(self);
+    assert(peer);
+    s_txn_t t = { .store = self, .txn = NULL, .mdb_rc = 0 };
+    int rc = s_txn_begin(self, MDB_RDONLY, &t.txn);
+    if (rc != CS_OK) {
+        return rc;
+    }
+    uint8_t id_bytes[8];
+    s_be64_put(id_bytes, peer_id);
+    MDB_val key = { sizeof id_bytes, id_bytes };
+    MDB_val val;
+    rc = s_get(&t, self->peers, &key, &val);
+    if (rc == CS_OK && val.mv_size < S_PEER_VALUE) {
+        s_log("peer %016llx: cursor of %zu bytes", (unsigned long long) peer_id,
+              val.mv_size);
+        rc = CS_ECORRUPT;
+    }
+    if (rc == CS_OK) {
+        const uint8_t *bytes = val.mv_data;
+        peer->epoch = s_be64_get(bytes);
+        peer->cursor = s_be64_get(bytes + 8);
+    }
+    mdb_txn_abort(t.txn);
+    return rc;
+}
+
+/* ---------------- digest ---------------- */
+
+typedef struct {
+    crypto_generichash_state *states; /* one per bucket */
+    cs_buf_t buf;                     /* canonical encoding scratch */
+    int rc;                           /* first failure */
+} s_digest_t;
+
+static bool
+s_digest_visit(void *arg, const MDB_val *key, const cs_record_t *rec)
+{
+    s_digest_t *ctx = arg;
+    uint8_t key_hash[crypto_generichash_BYTES];
+    crypto_generichash(key_hash, sizeof key_hash, key->mv_data, key->mv_size,
+                       NULL, 0);
+    cs_buf_reset(&ctx->buf);
+    cs_codec_encode_record(rec, CS_CODEC_CANONICAL, &ctx->buf);
+    /* Length-prefixed, so (key, record) pairs cannot run into each other. */
+    crypto_generichash_state *state = &ctx->states[key_hash[0]];
+    uint8_t len_bytes[4];
+    s_be32_put(len_bytes, (uint32_t) key->mv_size);
+    crypto_generichash_update(state, len_bytes, sizeof len_bytes);
+    crypto_generichash_update(state, key->mv_data, key->mv_size);
+    s_be32_put(len_bytes, (uint32_t) ctx->buf.len);
+    crypto_generichash_update(state, len_bytes, sizeof len_bytes);
+    crypto_generichash_update(state, ctx->buf.data, ctx->buf.len);
+    return true;
+}
+
+int
+cs_store_digest(cs_store_t *self, uint8_t digest[CS_STORE_DIGEST_BYTES],
+                uint8_t (*buckets)[CS_STORE_DIGEST_BYTES])
+{
+    assert(self);
+    assert(digest);
+    _Static_assert(CS_STORE_DIGEST_BUCKETS == 256, "bucket = 1 hash byte");
+    _Static_assert(CS_STORE_DIGEST_BYTES <= crypto_generichash_BYTES_MAX,
+                   "digest size");
+    s_digest_t ctx = { .states = NULL, .rc = CS_OK };
+    size_t states_size =
+        CS_STORE_DIGEST_BUCKETS * sizeof(crypto_generichash_state);
+    ctx.states = aligned_alloc(64, states_size);
+    uint8_t(*all)[CS_STORE_DIGEST_BYTES] =
+        calloc(CS_STORE_DIGEST_BUCKETS, sizeof *all);
+    if (!ctx.states || !all) {
+        abort();
+    }
+    cs_buf_init(&ctx.buf);
+    for (size_t i = 0; i < CS_STORE_DIGEST_BUCKETS; i++) {
+        crypto_generichash_init(&ctx.states[i], NULL, 0, CS_STORE_DIGEST_BYTES);
+    }
+    int rc = s_records_walk(self, NULL, s_digest_visit, &ctx);
+    if (rc == CS_OK) {
+        rc = ctx.rc;
+    }
+    if (rc != CS_OK) {
+        goto out_free;
+    }
+    for (size_t i = 0; i < CS_STORE_DIGEST_BUCKETS; i++) {
+        crypto_generichash_final(&ctx.states[i], all[i], CS_STORE_DIGEST_BYTES);
+    }
+    crypto_generichash(digest, CS_STORE_DIGEST_BYTES, &all[0][0],
+                       (size_t) CS_STORE_DIGEST_BUCKETS * sizeof *all, NULL, 0);
+    if (buckets) {
+        memcpy(buckets, all, CS_STORE_DIGEST_BUCKETS * sizeof *all);
+    }
+out_free:
+    cs_buf_fini(&ctx.buf);
+    free(all);
+    free(ctx.states);
+    return rc;
+}

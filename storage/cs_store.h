@@ -1,0 +1,196 @@
+/*  cs_store - a node's LMDB environment: records, change feed, peer cursors,
+ *  metadata and digests. The only module that includes <lmdb.h>.
+ *  SPDX-License-Identifier: MIT
+ *
+ *  Caveats first (they are LMDB's):
+ *  - One cs_store_t per data directory per process, used by one thread at a
+ *    time. Other processes may open the same directory at once: LMDB
+ *    serialises writers across processes and readers never block.
+ *  - Do not use a store after fork(); open it again in the child.
+ *  - Durable by default: every write returns only after its transaction is
+ *    committed and synced (no MDB_NOSYNC, no MDB_WRITEMAP).
+ *
+ *  Sub-databases: "records" (collection \0 id -> stored record), "feed"
+ *  (big-endian seq -> record key; each record once, at its latest seq),
+ *  "peers" (big-endian peer id -> epoch, cursor), "meta" (node id, epoch,
+ *  schema version, feed head, last HLC).
+ *
+ *  Every state change takes the next feed seq and moves the record to the
+ *  head of the feed, in the same write transaction. Local writes are stamped
+ *  by an HLC whose last value is kept in "meta", so timestamps increase
+ *  across restarts and across processes writing the same store.
+ *
+ *  When the map fills up (MDB_MAP_FULL from a put or from the commit), the
+ *  store doubles the map up to map_size_max and retries the whole
+ *  transaction; past that, the write fails with CS_EFULL and nothing of it
+ *  is stored.
+ */
+#ifndef CS_STORE_H
+#define CS_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crdt/cs_err.h"
+#include "crdt/cs_hlc.h"
+#include "crdt/cs_record.h"
+#include "crdt/cs_value.h"
+
+#define CS_STORE_SCHEMA_VERSION      1u
+#define CS_STORE_MAPSIZE_DEFAULT     (UINT64_C(1) << 30) /* 1 GiB */
+#define CS_STORE_MAPSIZE_MAX_DEFAULT (UINT64_C(1) << 40) /* 1 TiB */
+#define CS_STORE_DIGEST_BYTES        32u
+#define CS_STORE_DIGEST_BUCKETS      256u
+
+typedef struct cs_store cs_store_t; /* opaque */
+
+/** Open options; zero means the default. */
+typedef struct {
+    bool read_only;        /* open read-only (no writes allowed) */
+    uint64_t map_size;     /* initial map size, bytes */
+    uint64_t map_size_max; /* the map never grows beyond this */
+    uint64_t max_drift_ms; /* HLC drift bound for remote stamps */
+    /* Wall clock in ms since the epoch; NULL = CLOCK_REALTIME. For tests. */
+    uint64_t (*clock)(void *arg);
+    void *clock_arg;
+} cs_store_opts_t;
+
+/** One field of a local write. */
+typedef struct {
+    const char *name; /* NUL-terminated field name */
+    cs_value_t value; /* borrowed for the duration of the call */
+} cs_store_field_t;
+
+/** One remote delta to apply. */
+typedef struct {
+    const char *collection;    /* NUL-terminated */
+    const char *id;            /* NUL-terminated */
+    const cs_record_t *record; /* borrowed; its seqs are ignored */
+} cs_store_delta_t;
+
+/** How far we have pulled from one peer. */
+typedef struct {
+    uint64_t epoch;  /* the peer's db epoch the cursor belongs to */
+    uint64_t cursor; /* last peer feed seq we have applied */
+} cs_store_peer_t;
+
+/** What an apply did. */
+typedef struct {
+    size_t records_changed; /* records whose state changed */
+    size_t parts_changed;   /* fields + tombstones that changed */
+    size_t skewed;          /* stamps beyond max drift (merged anyway) */
+} cs_store_apply_stats_t;
+
+/** Store-wide numbers. */
+typedef struct {
+    uint64_t node_id;   /* this node */
+    uint64_t epoch;     /* random id of this environment */
+    uint64_t feed_head; /* last feed seq issued */
+    uint64_t records;   /* keys in "records", tombstoned ones included */
+    uint64_t last_hlc;  /* last HLC issued or adopted */
+    uint64_t map_size;  /* current map size, bytes */
+} cs_store_info_t;
+
+/** Called for each record by scans. Pointers are valid only during the
+ *  call. Return true to go on, false to stop. */
+typedef bool(cs_store_record_fn)(void *arg, const char *collection,
+                                 const char *id, const cs_record_t *record);
+
+/** Create a new store in directory @p dir (which must exist) for node
+ *  @p node_id, with a fresh random epoch.
+ *  @return CS_OK; CS_EEXIST if @p dir already holds a store; CS_EIO. */
+CS_NODISCARD int cs_store_create(const char *dir, uint64_t node_id);
+
+/** Open the store in @p dir. Checks the schema version and clears stale
+ *  reader slots left by dead processes. @p opts may be NULL.
+ *  @return CS_OK; CS_ENOENT if there is no store; CS_ECORRUPT for a newer or
+ *  unknown schema version or a damaged file; CS_EIO. */
+CS_NODISCARD int cs_store_open(const char *dir, const cs_store_opts_t *opts,
+                               cs_store_t **self_p);
+
+/** Close and free *self_p, set it to NULL. Safe on NULL. */
+void cs_store_destroy(cs_store_t **self_p);
+
+/** This node's id, and the environment's epoch. */
+uint64_t cs_store_node_id(const cs_store_t *self);
+uint64_t cs_store_epoch(const cs_store_t *self);
+
+/** Store-wide numbers, read in one transaction. */
+CS_NODISCARD int cs_store_info(cs_store_t *self, cs_store_info_t *info);
+
+/** Local write: set @p n fields of record (@p collection, @p id) in one
+ *  transaction, all stamped with one new HLC from this node. Creates the
+ *  record if needed; revives it if deleted. @p hlc_out (may be NULL)
+ *  receives the stamp.
+ *  @return CS_OK; CS_EINVAL for a bad collection, id, field or value, or n
+ *  of 0; CS_ELIMIT if the record would exceed its limits; CS_EFULL; CS_EIO.
+ *  On error nothing is written. */
+CS_NODISCARD int cs_store_set(cs_store_t *self, const char *collection,
+                              const char *id, const cs_store_field_t *fields,
+                              size_t n, cs_hlc_t *hlc_out);
+
+/** Local delete of record (@p collection, @p id): writes its tombstone.
+ *  @return CS_OK; CS_ENOENT if the record has no visible field here (nothing
+ *  is written); CS_EINVAL; CS_EFULL; CS_EIO. */
+CS_NODISCARD int cs_store_delete(cs_store_t *self, const char *collection,
+                                 const char *id, cs_hlc_t *hlc_out);
+
+/** Read record (@p collection, @p id). *@p rec_out is a new record the
+ *  caller owns; it may be deleted (see cs_record_is_deleted).
+ *  @return CS_OK, CS_ENOENT, CS_EINVAL, CS_ECORRUPT or CS_EIO. */
+CS_NODISCARD int cs_store_get(cs_store_t *self, const char *collection,
+                              const char *id, cs_record_t **rec_out);
+
+/** Call @p fn for each record of @p collection (NULL: every collection) in
+ *  key order, deleted ones included, within one read transaction.
+ *  @return CS_OK, CS_EINVAL, CS_ECORRUPT or CS_EIO. */
+CS_NODISCARD int cs_store_scan(cs_store_t *self, const char *collection,
+                               cs_store_record_fn *fn, void *arg);
+
+/** Count the records of @p collection (NULL: all) that are not deleted. */
+CS_NODISCARD int cs_store_count(cs_store_t *self, const char *collection,
+                                uint64_t *count);
+
+/** Feed scan: call @p fn with the delta (the parts changed after @p since)
+ *  of each record whose feed seq is larger than @p since, in feed order,
+ *  until the deltas' canonical encodings add up to @p max_bytes (at least
+ *  one record is always returned, so a large record cannot stall a peer).
+ *  *@p last_seq receives the feed seq covered: the seq of the last record
+ *  given, or the feed head if the scan reached the end. *@p head receives
+ *  the feed head. Each record appears once, at its latest seq.
+ *  @return CS_OK, CS_ECORRUPT or CS_EIO. */
+CS_NODISCARD int cs_store_changes(cs_store_t *self, uint64_t since,
+                                  size_t max_bytes, cs_store_record_fn *fn,
+                                  void *arg, uint64_t *last_seq,
+                                  uint64_t *head);
+
+/** Apply @p n remote deltas and set the cursor of peer @p peer_id to
+ *  @p cursor, all in one transaction: either all of it is stored or none.
+ *  Each changed record takes a new feed seq. Stamps more than max drift
+ *  ahead of the wall clock are merged but do not move the local HLC; they
+ *  are counted in @p stats (may be NULL).
+ *  @return CS_OK; CS_EINVAL for a bad key in a delta; CS_ELIMIT; CS_EFULL;
+ *  CS_EIO. */
+CS_NODISCARD int cs_store_apply(cs_store_t *self,
+                                const cs_store_delta_t *deltas, size_t n,
+                                uint64_t peer_id,
+                                const cs_store_peer_t *cursor,
+                                cs_store_apply_stats_t *stats);
+
+/** Read the cursor of peer @p peer_id. @return CS_OK or CS_ENOENT. */
+CS_NODISCARD int cs_store_peer_get(cs_store_t *self, uint64_t peer_id,
+                                   cs_store_peer_t *peer);
+
+/** Store digest: BLAKE2b-256 over the canonical encoding of every record,
+ *  keys included. Records fall into CS_STORE_DIGEST_BUCKETS buckets by the
+ *  first byte of BLAKE2b(key); each bucket digest hashes its records in key
+ *  order, and the store digest hashes the bucket digests in order. Two
+ *  stores holding the same replicated state have equal digests whatever
+ *  their local seqs. @p buckets may be NULL.
+ *  @return CS_OK, CS_ECORRUPT or CS_EIO. */
+CS_NODISCARD int cs_store_digest(
+    cs_store_t *self, uint8_t digest[CS_STORE_DIGEST_BYTES],
+    uint8_t (*buckets)[CS_STORE_DIGEST_BYTES]);
+
+#endif /* CS_STORE_H */
