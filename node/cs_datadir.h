@@ -1,0 +1,28 @@
+/*  cs_datadir - a node's data directory: its CURVE identity (net/cs_keys)
+ *  and its store (storage/cs_store), made together and opened together.
+ *  SPDX-License-Identifier: MIT
+ */
+#ifndef CS_DATADIR_H
+#define CS_DATADIR_H
+
+#include <stdint.h>
+
+#include "crdt/cs_err.h"
+#include "storage/cs_store.h"
+
+/** Initialise @p dir: create it (mode 0700) if missing, make the node's
+ *  keypair, derive its node id and create the store. @p node_id (may be
+ *  NULL) receives the id.
+ *  @return CS_OK; CS_EEXIST if @p dir already holds a node; CS_EINVAL if
+ *  @p dir is a file; CS_EIO (detail on stderr). */
+CS_NODISCARD int cs_datadir_init(const char *dir, uint64_t *node_id);
+
+/** Open the store of the node in @p dir, checking that it belongs to the
+ *  keypair there. @p opts may be NULL.
+ *  @return CS_OK; CS_ENOENT if @p dir is not an initialised data directory;
+ *  CS_ECORRUPT if it has keys but no store; CS_EAUTH if keys and store disagree
+ * or the secret key is unusable; any code of cs_store_open. */
+CS_NODISCARD int cs_datadir_open(const char *dir, const cs_store_opts_t *opts,
+                                 cs_store_t **store);
+
+#endif /* CS_DATADIR_H */
