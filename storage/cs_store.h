@@ -9,6 +9,9 @@
  *  - Do not use a store after fork(); open it again in the child.
  *  - Durable by default: every write returns only after its transaction is
  *    committed and synced (no MDB_NOSYNC, no MDB_WRITEMAP).
+ *  - Scan and feed callbacks may read the store but must not write to it
+ *    (a write could need to grow the map under the open read; asserted).
+ *  - Every write to a store opened read-only fails with CS_EINVAL.
  *
  *  Sub-databases: "records" (collection \0 id -> stored record), "feed"
  *  (big-endian seq -> record key; each record once, at its latest seq),
@@ -93,13 +96,15 @@ typedef struct {
 } cs_store_info_t;
 
 /** Called for each record by scans. Pointers are valid only during the
- *  call. Return true to go on, false to stop. */
+ *  call; the callback must not write to the store. Return true to go on,
+ *  false to stop. */
 typedef bool(cs_store_record_fn)(void *arg, const char *collection,
                                  const char *id, const cs_record_t *record);
 
 /** Create a new store in directory @p dir (which must exist) for node
  *  @p node_id, with a fresh random epoch.
- *  @return CS_OK; CS_EEXIST if @p dir already holds a store; CS_EIO. */
+ *  @return CS_OK; CS_EEXIST if @p dir already holds a store; CS_EIO (also
+ *  if @p dir does not exist). */
 CS_NODISCARD int cs_store_create(const char *dir, uint64_t node_id);
 
 /** Open the store in @p dir. Checks the schema version and clears stale
@@ -148,14 +153,17 @@ CS_NODISCARD int cs_store_get(cs_store_t *self, const char *collection,
 CS_NODISCARD int cs_store_scan(cs_store_t *self, const char *collection,
                                cs_store_record_fn *fn, void *arg);
 
-/** Count the records of @p collection (NULL: all) that are not deleted. */
+/** Count the records of @p collection (NULL: all) that are not deleted.
+ *  @return CS_OK, CS_EINVAL, CS_ECORRUPT or CS_EIO. */
 CS_NODISCARD int cs_store_count(cs_store_t *self, const char *collection,
                                 uint64_t *count);
 
 /** Feed scan: call @p fn with the delta (the parts changed after @p since)
  *  of each record whose feed seq is larger than @p since, in feed order,
- *  until the deltas' canonical encodings add up to @p max_bytes (at least
- *  one record is always returned, so a large record cannot stall a peer).
+ *  until the deltas' canonical encodings add up to @p max_bytes: the record
+ *  that reaches the cap is still given, so a batch may pass it by one
+ *  record, and at least one record is always given, so a large record
+ *  cannot stall a peer.
  *  *@p last_seq receives the feed seq covered: the seq of the last record
  *  given, or the feed head if the scan reached the end. *@p head receives
  *  the feed head. Each record appears once, at its latest seq.
@@ -166,7 +174,8 @@ CS_NODISCARD int cs_store_changes(cs_store_t *self, uint64_t since,
                                   uint64_t *head);
 
 /** Apply @p n remote deltas and set the cursor of peer @p peer_id to
- *  @p cursor, all in one transaction: either all of it is stored or none.
+ *  @p cursor (NULL: leave the cursor alone), all in one transaction:
+ *  either all of it is stored or none.
  *  Each changed record takes a new feed seq. Stamps more than max drift
  *  ahead of the wall clock are merged but do not move the local HLC; they
  *  are counted in @p stats (may be NULL).
