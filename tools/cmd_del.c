@@ -54,34 +54,22 @@ cs_cmd_del(int argc, char **argv)
             return cs_cli_getopt_error(S_CMD, argv, opt);
         }
     }
-    if (argc - optind != 2) {
-        return cs_cli_usage_error(S_CMD, "%s (expected COLLECTION ID)",
-                                  argc - optind < 2 ? "missing arguments"
-                                                    : "too many arguments");
-    }
-    const char *collection = argv[optind];
-    const char *id = argv[optind + 1];
-    if (!cs_cli_check_collection(S_CMD, collection) ||
-        !cs_cli_check_id(S_CMD, id)) {
-        return CS_CLI_EXIT_USAGE;
-    }
-    const char *dir = cs_cli_data_dir(S_CMD, data);
-    if (!dir) {
+    const char *collection = NULL;
+    const char *id = NULL;
+    if (!cs_cli_record_key(S_CMD, argc, argv, false, "COLLECTION ID",
+                           &collection, &id)) {
         return CS_CLI_EXIT_USAGE;
     }
 
     cs_store_t *store = NULL;
-    int exit_code = cs_cli_open_store(S_CMD, dir, false, &store);
+    int exit_code = cs_cli_open_store(S_CMD, data, false, &store, NULL);
     if (exit_code != CS_CLI_EXIT_OK) {
         return exit_code;
     }
     cs_hlc_t hlc = 0;
     int rc = cs_store_delete(store, collection, id, &hlc);
     if (rc != CS_OK) {
-        char what[CS_COLLECTION_MAX + CS_ID_MAX + 2];
-        snprintf(what, sizeof what, "%s/%s", collection, id);
-        cs_cli_error(S_CMD, what, rc);
-        exit_code = CS_CLI_EXIT_FAIL;
+        exit_code = cs_cli_record_error(S_CMD, collection, id, rc);
         goto out_destroy;
     }
     if (verbose) {

@@ -60,16 +60,13 @@ cs_cmd_digest(int argc, char **argv)
         return cs_cli_usage_error(S_CMD, "unexpected argument '%s'",
                                   argv[optind]);
     }
-    const char *dir = cs_cli_data_dir(S_CMD, data);
-    if (!dir) {
-        return CS_CLI_EXIT_USAGE;
-    }
 
     static uint8_t buckets[CS_STORE_DIGEST_BUCKETS][CS_STORE_DIGEST_BYTES];
     uint8_t digest[CS_STORE_DIGEST_BYTES];
     char hex[CS_STORE_DIGEST_BYTES * 2 + 1];
     cs_store_t *store = NULL;
-    int exit_code = cs_cli_open_store(S_CMD, dir, true, &store);
+    const char *dir = NULL;
+    int exit_code = cs_cli_open_store(S_CMD, data, true, &store, &dir);
     if (exit_code != CS_CLI_EXIT_OK) {
         return exit_code;
     }

@@ -396,14 +396,11 @@ cs_cmd_export(int argc, char **argv)
     if (path && path[0] == '\0') {
         return cs_cli_usage_error(S_CMD, "--out needs a file name");
     }
-    const char *dir = cs_cli_data_dir(S_CMD, data);
-    if (!dir) {
-        return CS_CLI_EXIT_USAGE;
-    }
 
     cs_store_t *store = NULL;
+    const char *dir = NULL;
     cs_cli_output_t out;
-    int exit_code = cs_cli_open_store(S_CMD, dir, true, &store);
+    int exit_code = cs_cli_open_store(S_CMD, data, true, &store, &dir);
     if (exit_code != CS_CLI_EXIT_OK) {
         return exit_code;
     }

@@ -241,14 +241,10 @@ cs_cmd_put(int argc, char **argv)
             return cs_cli_getopt_error(S_CMD, argv, opt);
         }
     }
-    if (argc - optind < 3) {
-        return cs_cli_usage_error(S_CMD, "missing arguments (expected "
-                                         "COLLECTION ID FIELD=VALUE...)");
-    }
-    const char *collection = argv[optind];
-    const char *id = argv[optind + 1];
-    if (!cs_cli_check_collection(S_CMD, collection) ||
-        !cs_cli_check_id(S_CMD, id)) {
+    const char *collection = NULL;
+    const char *id = NULL;
+    if (!cs_cli_record_key(S_CMD, argc, argv, true,
+                           "COLLECTION ID FIELD=VALUE...", &collection, &id)) {
         return CS_CLI_EXIT_USAGE;
     }
     size_t n = (size_t) (argc - optind - 2);
@@ -258,6 +254,8 @@ cs_cmd_put(int argc, char **argv)
                                   "record",
                                   n, CS_RECORD_FIELDS_MAX);
     }
+    /* before the fields, so that no field file (or stdin) is read when
+     * there is no data directory */
     const char *dir = cs_cli_data_dir(S_CMD, data);
     if (!dir) {
         return CS_CLI_EXIT_USAGE;
@@ -280,17 +278,14 @@ cs_cmd_put(int argc, char **argv)
     if (exit_code != CS_CLI_EXIT_OK) {
         goto out_free;
     }
-    exit_code = cs_cli_open_store(S_CMD, dir, false, &store);
+    exit_code = cs_cli_open_store(S_CMD, dir, false, &store, NULL);
     if (exit_code != CS_CLI_EXIT_OK) {
         goto out_free;
     }
     cs_hlc_t hlc = 0;
     int rc = cs_store_set(store, collection, id, fields, n, &hlc);
     if (rc != CS_OK) {
-        char what[CS_COLLECTION_MAX + CS_ID_MAX + 2];
-        snprintf(what, sizeof what, "%s/%s", collection, id);
-        cs_cli_error(S_CMD, what, rc);
-        exit_code = CS_CLI_EXIT_FAIL;
+        exit_code = cs_cli_record_error(S_CMD, collection, id, rc);
         goto out_destroy;
     }
     if (verbose) {

@@ -95,13 +95,9 @@ cs_cmd_scan(int argc, char **argv)
     if (!cs_cli_check_collection(S_CMD, collection)) {
         return CS_CLI_EXIT_USAGE;
     }
-    const char *dir = cs_cli_data_dir(S_CMD, data);
-    if (!dir) {
-        return CS_CLI_EXIT_USAGE;
-    }
 
     cs_store_t *store = NULL;
-    int exit_code = cs_cli_open_store(S_CMD, dir, true, &store);
+    int exit_code = cs_cli_open_store(S_CMD, data, true, &store, NULL);
     if (exit_code != CS_CLI_EXIT_OK) {
         return exit_code;
     }

@@ -158,6 +158,26 @@ cs_cli_check_id(const char *cmd, const char *id)
 }
 
 bool
+cs_cli_record_key(const char *cmd, int argc, char **argv, bool more,
+                  const char *expected, const char **collection,
+                  const char **id)
+{
+    int count = argc - optind;
+    int least = more ? 3 : 2;
+    if (count < least || (!more && count > least)) {
+        cs_cli_usage_error(cmd, "%s (expected %s)",
+                           count < least ? "missing arguments"
+                                         : "too many arguments",
+                           expected);
+        return false;
+    }
+    *collection = argv[optind];
+    *id = argv[optind + 1];
+    return cs_cli_check_collection(cmd, *collection) &&
+           cs_cli_check_id(cmd, *id);
+}
+
+bool
 cs_cli_parse_count(const char *s, uint64_t *count)
 {
     uint64_t n = 0;
@@ -181,29 +201,46 @@ cs_cli_parse_count(const char *s, uint64_t *count)
 /* ---------------- store ---------------- */
 
 int
-cs_cli_open_store(const char *cmd, const char *dir, bool read_only,
-                  cs_store_t **store)
+cs_cli_open_store(const char *cmd, const char *data, bool read_only,
+                  cs_store_t **store, const char **dir)
 {
+    const char *path = cs_cli_data_dir(cmd, data);
+    if (!path) {
+        return CS_CLI_EXIT_USAGE;
+    }
+    if (dir) {
+        *dir = path;
+    }
     cs_store_opts_t opts = { .read_only = read_only };
-    int rc = cs_datadir_open(dir, &opts, store);
+    int rc = cs_datadir_open(path, &opts, store);
     if (rc == CS_OK) {
         return CS_CLI_EXIT_OK;
     }
-    if (rc == CS_ENOENT && cs_keys_load(dir, NULL, NULL) == CS_OK) {
+    if (rc == CS_ENOENT && cs_keys_load(path, NULL, NULL) == CS_OK) {
         /* init would refuse (the keys exist), so do not suggest it */
         cs_cli_errorf(cmd,
                       "%s: holds the node's keys but no store "
                       "(data.mdb is missing): restore it from a backup",
-                      dir);
+                      path);
         return CS_CLI_EXIT_FAIL;
     }
     if (rc == CS_ENOENT) {
         cs_cli_errorf(cmd, "%s: not an initialised crmsync data directory",
-                      dir);
-        fprintf(stderr, "Run 'crmsync init --data %s' to create one.\n", dir);
+                      path);
+        fprintf(stderr, "Run 'crmsync init --data %s' to create one.\n", path);
         return CS_CLI_EXIT_FAIL;
     }
-    cs_cli_error(cmd, dir, rc);
+    cs_cli_error(cmd, path, rc);
+    return CS_CLI_EXIT_FAIL;
+}
+
+int
+cs_cli_record_error(const char *cmd, const char *collection, const char *id,
+                    int code)
+{
+    char what[CS_COLLECTION_MAX + CS_ID_MAX + 2];
+    snprintf(what, sizeof what, "%s/%s", collection, id);
+    cs_cli_error(cmd, what, code);
     return CS_CLI_EXIT_FAIL;
 }
 

@@ -78,18 +78,38 @@ const char *cs_cli_data_dir(const char *cmd, const char *opt_value);
 bool cs_cli_check_collection(const char *cmd, const char *collection);
 bool cs_cli_check_id(const char *cmd, const char *id);
 
+/** Take the COLLECTION and ID arguments at argv[optind] and check them
+ *  with cs_cli_check_collection and cs_cli_check_id. Exactly two arguments
+ *  must be left, or, if @p more, at least three (the key and what follows).
+ *  @p expected names them for the usage error, e.g. "COLLECTION ID".
+ *  @return true with *@p collection and *@p id pointing into @p argv;
+ *  false after a usage error on stderr. */
+bool cs_cli_record_key(const char *cmd, int argc, char **argv, bool more,
+                       const char *expected, const char **collection,
+                       const char **id);
+
 /** Parse a non-negative decimal count (digits only). @return true if
  *  @p s is one and fits in uint64_t. */
 bool cs_cli_parse_count(const char *s, uint64_t *count);
 
 /* ---------------- store ---------------- */
 
-/** Open the store of data directory @p dir for @p cmd, read-only if
- *  @p read_only. On failure the message (with the hint to run crmsync init
- *  if @p dir is not a data directory) is on stderr.
- *  @return CS_CLI_EXIT_OK with *@p store set, or CS_CLI_EXIT_FAIL. */
-int cs_cli_open_store(const char *cmd, const char *dir, bool read_only,
-                      cs_store_t **store);
+/** Open the store of the data directory for @p cmd, read-only if
+ *  @p read_only. The directory comes from cs_cli_data_dir(@p cmd, @p data),
+ *  so @p data is the --data value (NULL if absent) or a directory that
+ *  cs_cli_data_dir already returned. If @p dir is not NULL, *@p dir is set
+ *  to the directory (borrowed, like the result of cs_cli_data_dir). On
+ *  failure the message (with the hint to run crmsync init if the directory
+ *  is not a data directory) is on stderr.
+ *  @return CS_CLI_EXIT_OK with *@p store set; CS_CLI_EXIT_USAGE if there is
+ *  no data directory; CS_CLI_EXIT_FAIL. */
+int cs_cli_open_store(const char *cmd, const char *data, bool read_only,
+                      cs_store_t **store, const char **dir);
+
+/** "crmsync: <cmd>: <collection>/<id>: <cs_strerror(code)>" on stderr.
+ *  @return CS_CLI_EXIT_FAIL. */
+int cs_cli_record_error(const char *cmd, const char *collection, const char *id,
+                        int code);
 
 /** Print a write stamp as "<hlc> <UTC wall time, ms> <logical>" to
  *  @p out, e.g. "112233445566778899 2024-06-10T12:34:56.789Z 3". */
