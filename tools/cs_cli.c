@@ -275,24 +275,40 @@ s_on_fatal_signal(int sig)
     raise(sig);
 }
 
+static const int s_fatal_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE };
+#define S_FATAL_SIGNALS (sizeof s_fatal_signals / sizeof s_fatal_signals[0])
+
+/*  Block the fatal signals, so none can end the process between the
+ *  creation of the temporary file and s_guard_tmp; @p old receives the
+ *  mask to restore. */
+static void
+s_block_fatal_signals(sigset_t *old)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    for (size_t i = 0; i < S_FATAL_SIGNALS; i++) {
+        sigaddset(&set, s_fatal_signals[i]);
+    }
+    sigprocmask(SIG_BLOCK, &set, old);
+}
+
 static void
 s_guard_tmp(const char *tmp)
 {
-    static const int signals[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE };
     if (strlen(tmp) >= sizeof s_pending_tmp) {
         return; /* cannot happen: mkstemp would have failed */
     }
     strcpy(s_pending_tmp, tmp);
-    for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++) {
+    for (size_t i = 0; i < S_FATAL_SIGNALS; i++) {
         struct sigaction action;
-        if (sigaction(signals[i], NULL, &action) == 0 &&
+        if (sigaction(s_fatal_signals[i], NULL, &action) == 0 &&
             action.sa_handler == SIG_IGN) {
             continue; /* keep what the parent chose to ignore */
         }
         memset(&action, 0, sizeof action);
         action.sa_handler = s_on_fatal_signal;
         sigemptyset(&action.sa_mask);
-        sigaction(signals[i], &action, NULL);
+        sigaction(s_fatal_signals[i], &action, NULL);
     }
 }
 
@@ -322,7 +338,15 @@ cs_cli_output_open(const char *cmd, const char *path, cs_cli_output_t *out)
     }
     snprintf(out->tmp, tmp_cap, "%.*s.%s.XXXXXX", (int) dir_len, path,
              path + dir_len);
+    /* A signal that arrives before the guard is set waits until it is, so
+     * the handler removes the file instead of leaving it behind. */
+    sigset_t old_mask;
+    s_block_fatal_signals(&old_mask);
     int fd = mkstemp(out->tmp);
+    if (fd >= 0) {
+        s_guard_tmp(out->tmp);
+    }
+    sigprocmask(SIG_SETMASK, &old_mask, NULL);
     if (fd < 0) {
         cs_cli_errorf(cmd, "%s: %s", path, strerror(errno));
         goto out_fail;
@@ -333,18 +357,18 @@ cs_cli_output_open(const char *cmd, const char *path, cs_cli_output_t *out)
     if (fchmod(fd, 0666 & ~mask) != 0) {
         cs_cli_errorf(cmd, "%s: %s", out->tmp, strerror(errno));
         close(fd);
-        unlink(out->tmp);
-        goto out_fail;
+        goto out_unlink;
     }
     out->stream = fdopen(fd, "w");
     if (!out->stream) {
         cs_cli_errorf(cmd, "%s: %s", out->tmp, strerror(errno));
         close(fd);
-        unlink(out->tmp);
-        goto out_fail;
+        goto out_unlink;
     }
-    s_guard_tmp(out->tmp);
     return CS_CLI_EXIT_OK;
+out_unlink:
+    unlink(out->tmp);
+    s_unguard_tmp();
 out_fail:
     free(out->tmp);
     free(out->path);

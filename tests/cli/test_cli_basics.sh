@@ -240,6 +240,16 @@ check_rc "FIELD@=- reads standard input" 0
 check_run "value of 100 KiB in an argument accepted" 0 \
     put --data "$D" lim arg "V=$(repeat w 102400)"
 
+# the record's byte budget: names + string values <= 4 MiB in all
+check_run "three 1 MiB values in one record accepted" 0 put --data "$D" lim \
+    budget "A@=$TMP/mib" "B@=$TMP/mib" "C@=$TMP/mib"
+run put --data "$D" lim budget "D@=$TMP/mib"
+check_rc "a fourth 1 MiB value passes the 4 MiB record budget: exit 1" 1
+check_grep "the budget is reported as a limit" "limit" "$ERR"
+run get --data "$D" lim budget
+check_jq "the record over budget kept its three values, no fourth" \
+    'keys == ["A","B","C"] and (.A | length == 1048576)'
+
 fields=()
 for i in $(seq 1 1024); do fields+=("f$i=$i"); done
 check_run "1024 fields in one put accepted" 0 put --data "$D" lim wide \
