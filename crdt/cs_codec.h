@@ -31,7 +31,7 @@
 #include "crdt/cs_record.h"
 
 /** Largest encoded record or delta, in bytes (8 MiB). */
-#define CS_CODEC_RECORD_MAX (8u * 1024u * 1024u)
+#define CS_CODEC_RECORD_MAX 8388608u
 /** Deepest msgpack nesting any of our formats needs. */
 #define CS_CODEC_DEPTH_MAX 4
 
