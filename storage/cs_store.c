@@ -9,7 +9,9 @@
  *  - "peers":   u64 peer id -> u64 epoch, u64 cursor. Readers accept a
  *               longer value and ignore the rest, so fields can be appended.
  *  - "meta":    "node_id", "epoch", "schema_version", "feed_head",
- *               "last_hlc" -> u64 each.
+ *               "last_hlc" -> u64 each; "ckpt:" name -> an import
+ *               checkpoint, opaque, 0 to CS_STORE_CHECKPOINT_MAX bytes
+ *               (so a walk over "meta" must not expect u64 values only).
  *
  *  Every write goes through s_write, which runs a callback inside one write
  *  transaction and, when the map fills up (from a put or from the commit),
@@ -44,6 +46,7 @@
 #define S_META_SCHEMA    "schema_version"
 #define S_META_FEED_HEAD "feed_head"
 #define S_META_LAST_HLC  "last_hlc"
+#define S_META_CKPT      "ckpt:" /* + name: an import checkpoint */
 
 /* Largest record key: collection \0 id. Well under LMDB's 511 bytes. */
 #define S_KEY_MAX       (CS_COLLECTION_MAX + 1u + CS_ID_MAX)
@@ -51,6 +54,7 @@
 #define S_FILE_MODE     0600 /* CRM data: owner only */
 #define S_RESIZED_TRIES 8    /* MDB_MAP_RESIZED retries per txn_begin */
 #define S_WRITE_TRIES   64   /* map growths per write; doubling needs < 64 */
+#define S_CKPT_NAME_MAX 200u /* bytes of an import checkpoint's name */
 
 struct cs_store {
     MDB_env *env;                 /* the environment of the data dir */
@@ -181,6 +185,19 @@ s_page_round(uint64_t size)
 
 /* ---------------- keys ---------------- */
 
+/*  Build the key of (collection, @p clen bytes) and (id, @p ilen bytes),
+ *  both already checked. */
+static void
+s_key_fill(const char *collection, size_t clen, const char *id, size_t ilen,
+           s_key_t *key)
+{
+    assert(clen <= CS_COLLECTION_MAX && ilen <= CS_ID_MAX);
+    memcpy(key->data, collection, clen);
+    key->data[clen] = 0;
+    memcpy(key->data + clen + 1, id, ilen);
+    key->len = clen + 1 + ilen;
+}
+
 /*  Build the key of (collection, id), checking both names.
  *  @return CS_OK or CS_EINVAL. */
 static int
@@ -196,10 +213,7 @@ s_key_make(const char *collection, const char *id, s_key_t *key)
     if (!cs_record_id_is_valid(id, ilen)) {
         return CS_EINVAL;
     }
-    memcpy(key->data, collection, clen);
-    key->data[clen] = 0;
-    memcpy(key->data + clen + 1, id, ilen);
-    key->len = clen + 1 + ilen;
+    s_key_fill(collection, clen, id, ilen, key);
     return CS_OK;
 }
 
@@ -433,18 +447,22 @@ s_record_load(s_txn_t *t, const s_key_t *key, cs_record_t **rec_out)
 }
 
 /*  Store @p rec, which changed at @p new_seq, and move its feed entry from
- *  @p old_seq (0: it had none) to @p new_seq, the new feed head. */
+ *  @p old_seq (0: it had none) to @p new_seq, the new feed head. @p flags
+ *  go to the put into "records": MDB_APPEND when the caller knows the key
+ *  sorts after every key there (LMDB checks it: MDB_KEYEXIST otherwise). */
 static int
 s_record_store(s_txn_t *t, const s_key_t *key, const cs_record_t *rec,
-               uint64_t old_seq, uint64_t new_seq, cs_buf_t *buf)
+               uint64_t old_seq, uint64_t new_seq, unsigned int flags,
+               cs_buf_t *buf)
 {
     assert(new_seq > old_seq);
+    assert(flags == 0 || (flags == MDB_APPEND && old_seq == 0));
     cs_buf_reset(buf);
     cs_codec_encode_record(rec, CS_CODEC_STORED, buf);
     cs_store_t *self = t->store;
     MDB_val k = { key->len, (void *) (uintptr_t) key->data };
     MDB_val v = { buf->len, buf->data };
-    int rc = s_put(t, self->records, &k, &v, 0);
+    int rc = s_put(t, self->records, &k, &v, flags);
     if (rc != CS_OK) {
         return rc;
     }
@@ -847,7 +865,7 @@ s_local_cb(s_txn_t *t, void *arg)
     /* Unchanged only if a remote stamp beyond max drift already holds
      * every field: LWW says it wins, so the feed stays as it is. */
     if (changed) {
-        rc = s_record_store(t, ctx->key, rec, old_seq, seq, ctx->buf);
+        rc = s_record_store(t, ctx->key, rec, old_seq, seq, 0, ctx->buf);
         if (rc == CS_OK) {
             rc = s_meta_put(t, S_META_FEED_HEAD, seq);
         }
@@ -1182,6 +1200,118 @@ out_abort:
     return rc;
 }
 
+/* ---------------- merging remote deltas ---------------- */
+
+/*  The merge logic shared by cs_store_apply and cs_store_import: one
+ *  s_merge_t per write transaction (s_merge_begin, s_merge_key for each
+ *  record, s_merge_end), so both merge, stamp the clock and move the feed
+ *  the same way. */
+
+/* The merges of one write transaction. */
+typedef struct {
+    cs_hlc_clock_t clk; /* local HLC, advanced by each remote stamp */
+    uint64_t last_hlc;  /* its value in meta when the transaction began */
+    uint64_t wall_ms;   /* wall clock, read once per transaction */
+    uint64_t old_head;  /* feed head when the transaction began */
+    uint64_t head;      /* feed head now: bumped by each changed record */
+    size_t skewed;      /* remote stamps beyond max drift so far */
+    cs_buf_t *buf;      /* encoding scratch, reused for every record */
+} s_merge_t;
+
+/* What merging a group of deltas did to one record. */
+typedef struct {
+    bool existed;     /* a record was stored under the key before */
+    bool was_visible; /* it had a visible field before */
+    bool is_visible;  /* it has one after */
+    size_t parts;     /* fields + tombstones that changed */
+} s_merged_t;
+
+/*  Read the feed head and the last HLC for the merges to come. */
+static int
+s_merge_begin(s_txn_t *t, s_merge_t *m, cs_buf_t *buf)
+{
+    cs_store_t *self = t->store;
+    memset(m, 0, sizeof *m);
+    m->buf = buf;
+    int rc = s_meta_get(t, S_META_FEED_HEAD, &m->old_head);
+    if (rc == CS_OK) {
+        rc = s_meta_get(t, S_META_LAST_HLC, &m->last_hlc);
+    }
+    if (rc != CS_OK) {
+        return rc;
+    }
+    m->head = m->old_head;
+    cs_hlc_clock_init(&m->clk, m->last_hlc, self->max_drift_ms);
+    m->wall_ms = s_wall_ms(self);
+    return CS_OK;
+}
+
+/*  Merge the @p count deltas at @p group, all for record @p key, in turn
+ *  into the stored record, and take in their stamps on the local clock. A
+ *  record that changed is stored once, under the next feed seq. With
+ *  @p append the caller knows that @p key sorts after every key in
+ *  "records": it is not looked up, and is appended. */
+static int
+s_merge_key(s_txn_t *t, s_merge_t *m, const s_key_t *key,
+            const cs_store_delta_t *const *group, size_t count, bool append,
+            s_merged_t *out)
+{
+    memset(out, 0, sizeof *out);
+    cs_record_t *rec = NULL;
+    int rc = append ? CS_ENOENT : s_record_load(t, key, &rec);
+    if (rc == CS_OK) {
+        out->existed = true;
+    } else if (rc == CS_ENOENT) {
+        rec = cs_record_new();
+        rc = CS_OK;
+    } else {
+        goto out_free_rec;
+    }
+    out->was_visible = cs_record_field_count(rec) > 0;
+    uint64_t old_seq = cs_record_max_seq(rec);
+    uint64_t seq = m->head + 1;
+    for (size_t i = 0; i < count; i++) {
+        const cs_record_t *remote = group[i]->record;
+        cs_hlc_t remote_hlc = cs_record_max_hlc(remote);
+        cs_hlc_t received;
+        if (remote_hlc != 0 && cs_hlc_update(&m->clk, remote_hlc, m->wall_ms,
+                                             &received) == CS_EDRIFT) {
+            m->skewed++;
+        }
+        size_t parts = 0;
+        rc = cs_record_merge(rec, remote, seq, &parts);
+        if (rc != CS_OK) {
+            goto out_free_rec;
+        }
+        out->parts += parts;
+    }
+    out->is_visible = cs_record_field_count(rec) > 0;
+    if (out->parts > 0) {
+        rc = s_record_store(t, key, rec, old_seq, seq, append ? MDB_APPEND : 0,
+                            m->buf);
+        if (rc == CS_OK) {
+            m->head = seq;
+        }
+    }
+out_free_rec:
+    cs_record_destroy(&rec);
+    return rc;
+}
+
+/*  Write back the feed head and the HLC if the merges moved them. */
+static int
+s_merge_end(s_txn_t *t, const s_merge_t *m)
+{
+    int rc = CS_OK;
+    if (m->head != m->old_head) {
+        rc = s_meta_put(t, S_META_FEED_HEAD, m->head);
+    }
+    if (rc == CS_OK && m->clk.last != m->last_hlc) {
+        rc = s_meta_put(t, S_META_LAST_HLC, m->clk.last);
+    }
+    return rc;
+}
+
 /* ---------------- remote changes and peers ---------------- */
 
 typedef struct {
@@ -1195,76 +1325,32 @@ typedef struct {
 } s_apply_t;
 
 static int
-s_apply_one(s_txn_t *t, s_apply_t *ctx, size_t index, cs_hlc_clock_t *clk,
-            uint64_t wall_ms, uint64_t *head)
-{
-    const cs_record_t *remote = ctx->deltas[index].record;
-    cs_hlc_t remote_hlc = cs_record_max_hlc(remote);
-    if (remote_hlc != 0) {
-        cs_hlc_t received;
-        if (cs_hlc_update(clk, remote_hlc, wall_ms, &received) == CS_EDRIFT) {
-            ctx->stats.skewed++;
-        }
-    }
-    cs_record_t *rec = NULL;
-    int rc = s_record_load(t, &ctx->keys[index], &rec);
-    if (rc == CS_ENOENT) {
-        rec = cs_record_new();
-        rc = CS_OK;
-    }
-    if (rc != CS_OK) {
-        goto out_free_rec;
-    }
-    uint64_t old_seq = cs_record_max_seq(rec);
-    uint64_t seq = *head + 1;
-    size_t parts = 0;
-    rc = cs_record_merge(rec, remote, seq, &parts);
-    if (rc != CS_OK || parts == 0) {
-        goto out_free_rec;
-    }
-    rc = s_record_store(t, &ctx->keys[index], rec, old_seq, seq, ctx->buf);
-    if (rc != CS_OK) {
-        goto out_free_rec;
-    }
-    *head = seq;
-    ctx->stats.records_changed++;
-    ctx->stats.parts_changed += parts;
-out_free_rec:
-    cs_record_destroy(&rec);
-    return rc;
-}
-
-static int
 s_apply_cb(s_txn_t *t, void *arg)
 {
     s_apply_t *ctx = arg;
     cs_store_t *self = t->store;
     memset(&ctx->stats, 0, sizeof ctx->stats);
-    uint64_t head = 0;
-    uint64_t last_hlc = 0;
-    int rc = s_meta_get(t, S_META_FEED_HEAD, &head);
-    if (rc == CS_OK) {
-        rc = s_meta_get(t, S_META_LAST_HLC, &last_hlc);
-    }
+    s_merge_t m;
+    int rc = s_merge_begin(t, &m, ctx->buf);
     if (rc != CS_OK) {
         return rc;
     }
-    uint64_t old_head = head;
-    cs_hlc_clock_t clk;
-    cs_hlc_clock_init(&clk, last_hlc, self->max_drift_ms);
-    uint64_t wall_ms = s_wall_ms(self);
+    /* One delta at a time, in the given order: each changed one takes its
+     * own feed seq, even when a key repeats. */
     for (size_t i = 0; i < ctx->n; i++) {
-        rc = s_apply_one(t, ctx, i, &clk, wall_ms, &head);
+        const cs_store_delta_t *delta = &ctx->deltas[i];
+        s_merged_t merged;
+        rc = s_merge_key(t, &m, &ctx->keys[i], &delta, 1, false, &merged);
         if (rc != CS_OK) {
             return rc;
         }
+        if (merged.parts > 0) {
+            ctx->stats.records_changed++;
+            ctx->stats.parts_changed += merged.parts;
+        }
     }
-    if (head != old_head) {
-        rc = s_meta_put(t, S_META_FEED_HEAD, head);
-    }
-    if (rc == CS_OK && clk.last != last_hlc) {
-        rc = s_meta_put(t, S_META_LAST_HLC, clk.last);
-    }
+    ctx->stats.skewed = m.skewed;
+    rc = s_merge_end(t, &m);
     if (rc == CS_OK && ctx->cursor) {
         uint8_t id_bytes[8];
         uint8_t value[S_PEER_VALUE];
@@ -1329,6 +1415,315 @@ cs_store_apply(cs_store_t *self, const cs_store_delta_t *deltas, size_t n,
 out_free_keys:
     free(keys);
     return rc;
+}
+
+/* ---------------- bulk import and checkpoints ---------------- */
+
+/* The meta key of a checkpoint: S_META_CKPT + name. */
+typedef struct {
+    uint8_t data[sizeof S_META_CKPT - 1 + S_CKPT_NAME_MAX]; /* bytes */
+    size_t len;                                             /* used */
+} s_ckpt_key_t;
+
+/*  Build the meta key of checkpoint @p name (1 to S_CKPT_NAME_MAX bytes).
+ *  @return CS_OK or CS_EINVAL. */
+static int
+s_ckpt_key_make(const char *name, s_ckpt_key_t *key)
+{
+    if (!name) {
+        return CS_EINVAL;
+    }
+    size_t len = strnlen(name, S_CKPT_NAME_MAX + 1);
+    if (len == 0 || len > S_CKPT_NAME_MAX) {
+        return CS_EINVAL;
+    }
+    size_t prefix_len = sizeof S_META_CKPT - 1;
+    memcpy(key->data, S_META_CKPT, prefix_len);
+    memcpy(key->data + prefix_len, name, len);
+    key->len = prefix_len + len;
+    return CS_OK;
+}
+
+/*  Order two deltas (pointed to by @p a and @p b) by key, as LMDB orders
+ *  "collection \0 id" (bytewise, a prefix first). Comparing collections
+ *  and then ids with strcmp gives that order, since the NUL that ends a
+ *  collection sorts before any byte of a longer one. Equal keys keep their
+ *  order in the batch. For qsort. */
+static int
+s_delta_order(const void *a, const void *b)
+{
+    const cs_store_delta_t *da = *(const cs_store_delta_t *const *) a;
+    const cs_store_delta_t *db = *(const cs_store_delta_t *const *) b;
+    int c = strcmp(da->collection, db->collection);
+    if (c == 0) {
+        c = strcmp(da->id, db->id);
+    }
+    if (c == 0) {
+        c = (da > db) - (da < db);
+    }
+    return c;
+}
+
+static bool
+s_delta_same_key(const cs_store_delta_t *a, const cs_store_delta_t *b)
+{
+    return strcmp(a->id, b->id) == 0 &&
+           strcmp(a->collection, b->collection) == 0;
+}
+
+/*  LMDB's default key order: bytewise, then the shorter first. */
+static int
+s_key_compare(const s_key_t *a, const s_key_t *b)
+{
+    size_t len = a->len < b->len ? a->len : b->len;
+    int c = memcmp(a->data, b->data, len);
+    if (c != 0) {
+        return c;
+    }
+    return (a->len > b->len) - (a->len < b->len);
+}
+
+/*  The last key in "records" into @p last; *@p found is false when there
+ *  is none. */
+static int
+s_records_last(s_txn_t *t, s_key_t *last, bool *found)
+{
+    *found = false;
+    MDB_cursor *cursor = NULL;
+    int rc = s_from_mdb(mdb_cursor_open(t->txn, t->store->records, &cursor),
+                        "mdb_cursor_open");
+    if (rc != CS_OK) {
+        return rc;
+    }
+    MDB_val key;
+    MDB_val val;
+    int mdb_rc = mdb_cursor_get(cursor, &key, &val, MDB_LAST);
+    if (mdb_rc == MDB_SUCCESS && key.mv_size > S_KEY_MAX) {
+        s_log("record key of %zu bytes", key.mv_size);
+        rc = CS_ECORRUPT;
+    } else if (mdb_rc == MDB_SUCCESS) {
+        memcpy(last->data, key.mv_data, key.mv_size);
+        last->len = key.mv_size;
+        *found = true;
+    } else if (mdb_rc != MDB_NOTFOUND) {
+        rc = s_from_mdb(mdb_rc, "mdb_cursor_get (records, last)");
+    }
+    mdb_cursor_close(cursor);
+    return rc;
+}
+
+typedef struct {
+    const cs_store_delta_t *const *sorted; /* the batch, in key order */
+    size_t n;                              /* batch length */
+    const s_ckpt_key_t *ckpt_key;          /* where the checkpoint goes */
+    const void *checkpoint;                /* NULL: leave it as it is */
+    size_t checkpoint_len;                 /* its bytes */
+    cs_buf_t *buf;                         /* encoding scratch */
+    cs_store_import_stats_t stats;         /* out; reset by each attempt */
+} s_import_t;
+
+/*  Count what merging a batch's deltas for one key did to its record. */
+static void
+s_import_count(cs_store_import_stats_t *stats, const s_merged_t *merged)
+{
+    if (merged->parts == 0) {
+        stats->records_unchanged++;
+    } else if (!merged->existed) {
+        stats->records_new++;
+    } else if (merged->was_visible && !merged->is_visible) {
+        stats->records_deleted++;
+    } else {
+        stats->records_updated++;
+    }
+}
+
+static int
+s_import_cb(s_txn_t *t, void *arg)
+{
+    s_import_t *ctx = arg;
+    memset(&ctx->stats, 0, sizeof ctx->stats);
+    s_merge_t m;
+    int rc = s_merge_begin(t, &m, ctx->buf);
+    if (rc != CS_OK) {
+        return rc;
+    }
+    /* Keys after the last one in "records" are absent: they need no lookup
+     * and can be appended, which fills LMDB pages instead of splitting
+     * them. The batch is sorted, so once past the last key we stay past. */
+    s_key_t last;
+    bool has_last = false;
+    rc = s_records_last(t, &last, &has_last);
+    if (rc != CS_OK) {
+        return rc;
+    }
+    bool append = !has_last;
+    size_t i = 0;
+    while (i < ctx->n) {
+        size_t count = 1;
+        while (i + count < ctx->n &&
+               s_delta_same_key(ctx->sorted[i], ctx->sorted[i + count])) {
+            count++;
+        }
+        /* Checked by cs_store_import before the transaction. */
+        const cs_store_delta_t *delta = ctx->sorted[i];
+        s_key_t key;
+        s_key_fill(delta->collection, strlen(delta->collection), delta->id,
+                   strlen(delta->id), &key);
+        if (!append) {
+            append = s_key_compare(&key, &last) > 0;
+        }
+        s_merged_t merged;
+        rc = s_merge_key(t, &m, &key, ctx->sorted + i, count, append, &merged);
+        if (rc != CS_OK) {
+            return rc;
+        }
+        s_import_count(&ctx->stats, &merged);
+        i += count;
+    }
+    ctx->stats.skewed = m.skewed;
+    rc = s_merge_end(t, &m);
+    if (rc == CS_OK && ctx->checkpoint) {
+        MDB_val key = { ctx->ckpt_key->len,
+                        (void *) (uintptr_t) ctx->ckpt_key->data };
+        MDB_val val = { ctx->checkpoint_len,
+                        (void *) (uintptr_t) ctx->checkpoint };
+        rc = s_put(t, t->store->meta, &key, &val, 0);
+    }
+    return rc;
+}
+
+int
+cs_store_import(cs_store_t *self, const cs_store_delta_t *deltas, size_t n,
+                const char *name, const void *checkpoint, size_t checkpoint_len,
+                cs_store_import_stats_t *stats)
+{
+    assert(self);
+    assert(deltas || n == 0);
+    assert(checkpoint || checkpoint_len == 0);
+    if (stats) {
+        memset(stats, 0, sizeof *stats);
+    }
+    s_ckpt_key_t ckpt_key = { .len = 0 };
+    if (checkpoint || name) {
+        int rc = s_ckpt_key_make(name, &ckpt_key);
+        if (rc != CS_OK) {
+            return rc;
+        }
+    }
+    if (checkpoint_len > CS_STORE_CHECKPOINT_MAX) {
+        return CS_EINVAL;
+    }
+    /* Sort pointers, not deltas: the batch is the caller's, and a pointer
+     * is all the write loop needs. Exports are often in id order already,
+     * so check before sorting. */
+    const cs_store_delta_t **sorted = n ? malloc(n * sizeof *sorted) : NULL;
+    if (n && !sorted) {
+        abort();
+    }
+    int rc = CS_OK;
+    bool in_order = true;
+    for (size_t i = 0; i < n && rc == CS_OK; i++) {
+        assert(deltas[i].record);
+        s_key_t key;
+        if (!deltas[i].collection || !deltas[i].id) {
+            rc = CS_EINVAL;
+        } else {
+            rc = s_key_make(deltas[i].collection, deltas[i].id, &key);
+        }
+        sorted[i] = &deltas[i];
+        if (rc == CS_OK && i > 0 && in_order) {
+            in_order = s_delta_order(&sorted[i - 1], &sorted[i]) < 0;
+        }
+    }
+    if (rc != CS_OK) {
+        goto out_free_sorted;
+    }
+    if (!in_order) {
+        qsort(sorted, n, sizeof *sorted, s_delta_order);
+    }
+    cs_buf_t buf;
+    cs_buf_init(&buf);
+    s_import_t ctx = { .sorted = sorted,
+                       .n = n,
+                       .ckpt_key = &ckpt_key,
+                       .checkpoint = checkpoint,
+                       .checkpoint_len = checkpoint_len,
+                       .buf = &buf };
+    rc = s_write(self, s_import_cb, &ctx);
+    cs_buf_fini(&buf);
+    if (rc != CS_OK) {
+        goto out_free_sorted;
+    }
+    if (ctx.stats.skewed > 0) {
+        s_log("import: %zu stamp(s) more than %llu ms ahead; merged without "
+              "moving the local clock",
+              ctx.stats.skewed, (unsigned long long) self->max_drift_ms);
+    }
+    if (stats) {
+        *stats = ctx.stats;
+    }
+out_free_sorted:
+    free(sorted);
+    return rc;
+}
+
+int
+cs_store_checkpoint_get(cs_store_t *self, const char *name, void *buf,
+                        size_t cap, size_t *len)
+{
+    assert(self);
+    assert(buf || cap == 0);
+    assert(len);
+    *len = 0;
+    s_ckpt_key_t ckpt_key;
+    int rc = s_ckpt_key_make(name, &ckpt_key);
+    if (rc != CS_OK) {
+        return rc;
+    }
+    s_txn_t t = { .store = self, .txn = NULL, .mdb_rc = 0 };
+    rc = s_txn_begin(self, MDB_RDONLY, &t.txn);
+    if (rc != CS_OK) {
+        return rc;
+    }
+    MDB_val key = { ckpt_key.len, ckpt_key.data };
+    MDB_val val;
+    rc = s_get(&t, self->meta, &key, &val);
+    if (rc == CS_OK && val.mv_size > CS_STORE_CHECKPOINT_MAX) {
+        s_log("checkpoint %s has %zu bytes, more than %u", name, val.mv_size,
+              CS_STORE_CHECKPOINT_MAX);
+        rc = CS_ECORRUPT;
+    }
+    if (rc == CS_OK) {
+        *len = val.mv_size;
+        if (val.mv_size > cap) {
+            rc = CS_ELIMIT;
+        } else if (val.mv_size > 0) {
+            memcpy(buf, val.mv_data, val.mv_size);
+        }
+    }
+    mdb_txn_abort(t.txn);
+    return rc;
+}
+
+static int
+s_ckpt_clear_cb(s_txn_t *t, void *arg)
+{
+    const s_ckpt_key_t *ckpt_key = arg;
+    MDB_val key = { ckpt_key->len, (void *) (uintptr_t) ckpt_key->data };
+    int rc = s_del(t, t->store->meta, &key);
+    return rc == CS_ENOENT ? CS_OK : rc;
+}
+
+int
+cs_store_checkpoint_clear(cs_store_t *self, const char *name)
+{
+    assert(self);
+    s_ckpt_key_t ckpt_key;
+    int rc = s_ckpt_key_make(name, &ckpt_key);
+    if (rc != CS_OK) {
+        return rc;
+    }
+    return s_write(self, s_ckpt_clear_cb, &ckpt_key);
 }
 
 int

@@ -187,6 +187,63 @@ CS_NODISCARD int cs_store_apply(cs_store_t *self,
                                 const cs_store_peer_t *cursor,
                                 cs_store_apply_stats_t *stats);
 
+/** What an import did to the records it touched. Each distinct key of the
+ *  batch counts in exactly one of the four records_* counters, by its state
+ *  after the whole batch compared with its state before. */
+typedef struct {
+    size_t records_new;       /* keys that had no record before (also when
+                                 the batch gives them only a tombstone) */
+    size_t records_updated;   /* existing records whose state changed and
+                                 that are not records_deleted */
+    size_t records_unchanged; /* keys whose state the batch did not change */
+    size_t records_deleted;   /* records that had visible fields and now
+                                 have none (tombstone took effect) */
+    size_t skewed;            /* deltas stamped beyond max drift (merged
+                                 anyway); counted per delta, as by apply */
+} cs_store_import_stats_t;
+
+/** Largest import checkpoint, in bytes. */
+#define CS_STORE_CHECKPOINT_MAX 4096u
+
+/** Bulk import (crmsync seed): merge @p n deltas as cs_store_apply does
+ *  (stamps as given, local HLC advanced but never past max drift), count
+ *  in @p stats (may be NULL) what happened to each record, and store the
+ *  opaque @p checkpoint (at most CS_STORE_CHECKPOINT_MAX bytes; NULL to
+ *  leave it) under @p name, all in one transaction. The deltas need not be
+ *  sorted: they are written in key order. Several deltas for one key are
+ *  merged in turn and count once in @p stats.
+ *  Each changed record takes one new feed seq, in key order (apply, by
+ *  contrast, gives a seq to each changed delta, in batch order).
+ *  @p name is 1 to 200 bytes; it may be NULL when @p checkpoint is NULL.
+ *  A non-NULL @p checkpoint with @p checkpoint_len 0 stores an empty
+ *  checkpoint; a NULL one needs @p checkpoint_len 0 (asserted).
+ *  The checkpoint commits with the data: after a crash, the stored
+ *  checkpoint is the one given with the last batch that was stored.
+ *  Memory: up to two pointers per delta (one to sort), besides LMDB's
+ *  dirty pages (about the encoded size of the batch).
+ *  @return CS_OK; CS_EINVAL for a bad key, name or checkpoint size, or a
+ *  read-only store; CS_ELIMIT; CS_EFULL; CS_ECORRUPT; CS_EIO. On error
+ *  nothing is stored, neither records nor checkpoint. */
+CS_NODISCARD int cs_store_import(cs_store_t *self,
+                                 const cs_store_delta_t *deltas, size_t n,
+                                 const char *name, const void *checkpoint,
+                                 size_t checkpoint_len,
+                                 cs_store_import_stats_t *stats);
+
+/** Read the checkpoint stored under @p name into @p buf (@p cap bytes);
+ *  *@p len receives its size, also with CS_ELIMIT (then @p buf is left as
+ *  it is), and 0 on other errors. @p buf may be NULL if @p cap is 0.
+ *  @return CS_OK; CS_EINVAL for a bad name; CS_ENOENT if there is none;
+ *  CS_ELIMIT if @p cap is too small; CS_ECORRUPT; CS_EIO. */
+CS_NODISCARD int cs_store_checkpoint_get(cs_store_t *self, const char *name,
+                                         void *buf, size_t cap, size_t *len);
+
+/** Remove the checkpoint stored under @p name (no error if absent).
+ *  @return CS_OK; CS_EINVAL for a bad name or a read-only store; CS_EFULL;
+ *  CS_EIO. */
+CS_NODISCARD int cs_store_checkpoint_clear(cs_store_t *self,
+                                           const char *name);
+
 /** Read the cursor of peer @p peer_id. @return CS_OK or CS_ENOENT. */
 CS_NODISCARD int cs_store_peer_get(cs_store_t *self, uint64_t peer_id,
                                    cs_store_peer_t *peer);

@@ -1,7 +1,8 @@
 /*  test_store_fault - LMDB failures injected at link time
  *  (-Wl,--wrap=mdb_txn_commit,--wrap=mdb_put): a full map grows and the
  *  write is retried, a full map at its maximum is CS_EFULL, an I/O error is
- *  CS_EIO, and in every case nothing of the failed write is stored.
+ *  CS_EIO, and in every case nothing of the failed write is stored (for an
+ *  import, neither its records nor its checkpoint).
  *  SPDX-License-Identifier: MIT
  */
 #include <stdarg.h>
@@ -361,6 +362,112 @@ test_put_eio_anywhere_in_apply_stores_nothing(void **state)
     cs_record_destroy(&newer);
 }
 
+static void
+s_assert_checkpoint(cs_store_t *store, const char *expected)
+{
+    char buf[64];
+    size_t len = 0;
+    assert_int_equal(
+        cs_store_checkpoint_get(store, "seed", buf, sizeof buf, &len), CS_OK);
+    assert_int_equal(len, strlen(expected));
+    assert_memory_equal(buf, expected, len);
+}
+
+static void
+test_put_fault_anywhere_in_import_stores_nothing(void **state)
+{
+    s_fix_t *fix = *state;
+    cs_value_t value = cs_value_str("old");
+    cs_stamp_t stamp = { .hlc = cs_hlc_make(1000, 0), .origin = 9 };
+    cs_record_t *old = cs_record_new();
+    assert_int_equal(cs_record_set(old, "a", &value, stamp, 0, NULL), CS_OK);
+    cs_store_delta_t first[] = {
+        { .collection = "c", .id = "1", .record = old },
+        { .collection = "c", .id = "3", .record = old },
+    };
+    assert_int_equal(
+        cs_store_import(fix->store, first, 2, "seed", "old", 3, NULL), CS_OK);
+
+    value = cs_value_str("new");
+    stamp.hlc++;
+    cs_record_t *newer = cs_record_new();
+    assert_int_equal(cs_record_set(newer, "a", &value, stamp, 0, NULL), CS_OK);
+    /* Unsorted; 1 and 3 exist, 2 is looked up, 4 and 5 are appended. */
+    cs_store_delta_t batch[] = {
+        { .collection = "c", .id = "5", .record = newer },
+        { .collection = "c", .id = "3", .record = newer },
+        { .collection = "c", .id = "2", .record = newer },
+        { .collection = "c", .id = "1", .record = newer },
+        { .collection = "c", .id = "4", .record = newer },
+    };
+    cs_store_info_t before = s_info(fix->store);
+
+    /* Count the puts of one import, then fail each of them in turn. */
+    int puts = 0;
+    cs_store_import_stats_t stats;
+    for (int skip = 0;; skip++) {
+        s_arm(&s_put_fault, 1, EIO);
+        s_put_fault.skip = skip;
+        int rc =
+            cs_store_import(fix->store, batch, 5, "seed", "new", 3, &stats);
+        if (s_put_fault.failed == 0) {
+            assert_int_equal(rc, CS_OK);
+            puts = skip;
+            break;
+        }
+        assert_int_equal(rc, CS_EIO);
+        assert_true(skip < 100);
+        cs_store_info_t now = s_info(fix->store);
+        assert_int_equal(now.feed_head, before.feed_head);
+        assert_int_equal(now.last_hlc, before.last_hlc);
+        assert_int_equal(now.records, 2);
+        s_assert_value(fix->store, "1", "old");
+        s_assert_value(fix->store, "3", "old");
+        s_assert_absent(fix->store, "2");
+        s_assert_absent(fix->store, "5");
+        s_assert_checkpoint(fix->store, "old");
+    }
+    /* Five records (record + feed entry each), head, clock, checkpoint. */
+    assert_int_equal(puts, 13);
+    assert_int_equal(stats.records_new, 3);
+    assert_int_equal(stats.records_updated, 2);
+    s_assert_checkpoint(fix->store, "new");
+    assert_int_equal(s_info(fix->store).feed_head, before.feed_head + 5);
+    s_assert_feed_consistent(fix->store);
+
+    /* A full map in the middle of the batch: grown, retried from the
+     * start, each record counted once. */
+    stamp.hlc++;
+    value = cs_value_str("newest");
+    cs_record_t *newest = cs_record_new();
+    assert_int_equal(cs_record_set(newest, "a", &value, stamp, 0, NULL), CS_OK);
+    cs_store_delta_t more[] = {
+        { .collection = "c", .id = "7", .record = newest },
+        { .collection = "c", .id = "1", .record = newest },
+        { .collection = "c", .id = "6", .record = newest },
+    };
+    before = s_info(fix->store);
+    s_arm(&s_put_fault, 1, MDB_MAP_FULL);
+    s_put_fault.skip = 3;
+    assert_int_equal(
+        cs_store_import(fix->store, more, 3, "seed", "newest", 6, &stats),
+        CS_OK);
+    assert_int_equal(s_put_fault.failed, 1);
+    assert_int_equal(stats.records_new, 2);
+    assert_int_equal(stats.records_updated, 1);
+    assert_int_equal(stats.records_unchanged, 0);
+    cs_store_info_t after = s_info(fix->store);
+    assert_int_equal(after.map_size, 2 * before.map_size);
+    assert_int_equal(after.feed_head, before.feed_head + 3);
+    s_assert_value(fix->store, "1", "newest");
+    s_assert_value(fix->store, "6", "newest");
+    s_assert_checkpoint(fix->store, "newest");
+    s_assert_feed_consistent(fix->store);
+    cs_record_destroy(&old);
+    cs_record_destroy(&newer);
+    cs_record_destroy(&newest);
+}
+
 int
 main(void)
 {
@@ -377,6 +484,9 @@ main(void)
             s_teardown),
         cmocka_unit_test_setup_teardown(
             test_put_eio_anywhere_in_apply_stores_nothing, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(
+            test_put_fault_anywhere_in_import_stores_nothing, s_setup,
+            s_teardown),
     };
     return cmocka_run_group_tests_name("storage/fault", tests, NULL, NULL);
 }
