@@ -9,8 +9,15 @@ pkgs=(build-essential cmake pkgconf
       lmdb-utils)
 if [[ "${1:-}" == "--test" ]]; then
     # cmocka for unit tests, jq for the CLI tests, clang and its runtime
-    # for the libFuzzer build of the fuzz targets.
-    pkgs+=(libcmocka-dev jq clang libclang-rt-14-dev)
+    # for the libFuzzer build of the fuzz targets, time and sqlite3 for
+    # the seed benchmark (tests/bench/).
+    pkgs+=(libcmocka-dev jq clang libclang-rt-14-dev time sqlite3)
+    # node and npm for the CSV tests against csv-spectrum and papaparse
+    # (tests/run.sh installs those npm packages); a machine that already
+    # has node and npm on its PATH (e.g. from NodeSource) keeps them.
+    if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+        pkgs+=(nodejs npm)
+    fi
 fi
 
 missing=()

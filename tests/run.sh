@@ -11,6 +11,12 @@ cd "$top"
 
 bash deploy/deps.sh --test
 
+# npm packages the CSV reader is compared with (tests/import/): CS_NPM_DIR
+# of the builds below points here. Without them those two ctests skip.
+echo "== npm: csv-spectrum, papaparse"
+npm install --no-save --no-audit --no-fund --loglevel=error \
+    --prefix "$top/build/npm" csv-spectrum@2.0.0 papaparse@5 >/dev/null
+
 jobs=$(nproc)
 summary=()
 passed=0

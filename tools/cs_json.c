@@ -1,4 +1,5 @@
-/*  cs_json - JSON output of records and the JSON scalar reader of put.
+/*  cs_json - JSON output of records, the JSON scalar reader of put, and
+ *  the string and number scanners the JSON Lines reader builds on.
  *  SPDX-License-Identifier: MIT
  */
 #include <assert.h>
@@ -339,52 +340,120 @@ s_read_unicode_escape(s_reader_t *self, uint32_t *code)
     return CS_OK;
 }
 
-/*  A JSON string at pos (on the opening quote), decoded into a new buffer
- *  *@p out (NUL-terminated, caller frees) of *@p out_len bytes. */
+/*  Bytes with a bit set in 8 bytes at once, at or after @p at: bytes below
+ *  0x20, '"', '\\' and bytes from 0x80 (bit twiddling "haszero": it never
+ *  misses such a byte). */
+static uint64_t
+s_special_bytes(const char *at)
+{
+    const uint64_t ones = 0x0101010101010101u;
+    const uint64_t highs = 0x8080808080808080u;
+    uint64_t v;
+    memcpy(&v, at, sizeof v);
+    uint64_t quote = v ^ (ones * '"');
+    uint64_t backslash = v ^ (ones * '\\');
+    uint64_t found = ((v - ones * 0x20) & ~v) | ((quote - ones) & ~quote) |
+                     ((backslash - ones) & ~backslash) | v;
+    return found & highs;
+}
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/*  Index of the first special byte among the 8 @p found flags: the lowest
+ *  flag is exact, as a borrow only carries upward. */
+static size_t
+s_first_special(uint64_t found)
+{
+    return (size_t) __builtin_ctzll(found) / 8;
+}
+#else
+static size_t
+s_first_special(uint64_t found)
+{
+    (void) found;
+    return 0; /* the byte loop finds it */
+}
+#endif /* __BYTE_ORDER__ */
+
+/*  The end of the run of plain bytes (printable ASCII but '"' and '\\')
+ *  that starts at @p at. Strings in exports are mostly such runs. */
+static const char *
+s_plain_run(const char *at, const char *end)
+{
+    while (end - at >= 8) {
+        uint64_t found = s_special_bytes(at);
+        if (found != 0) {
+            at += s_first_special(found);
+            break;
+        }
+        at += 8;
+    }
+    while (at < end) {
+        unsigned char c = (unsigned char) *at;
+        if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) {
+            break;
+        }
+        at++;
+    }
+    return at;
+}
+
+/*  The JSON string at pos (on the opening quote), decoded into @p out, or
+ *  only checked if @p out is NULL. Decoding never lengthens a string, so
+ *  end - pos bytes at @p out are always enough. Raw bytes must be UTF-8. */
 static int
-s_read_string(s_reader_t *self, char **out, size_t *out_len)
+s_scan_string(s_reader_t *self, char *out, size_t *out_len)
 {
     assert(self->pos < self->end && *self->pos == '"');
     size_t opened_at = s_offset(self);
-    self->pos++;
-    char *buf = malloc((size_t) (self->end - self->pos) + 1);
-    if (!buf) {
-        abort();
-    }
+    char scratch[4]; /* where escapes go when only checking */
     size_t len = 0;
-    int rc = CS_OK;
+    self->pos++;
     while (true) {
+        const char *run = self->pos;
+        self->pos = s_plain_run(self->pos, self->end);
+        size_t run_len = (size_t) (self->pos - run);
+        if (out && run_len > 0) {
+            memcpy(out + len, run, run_len);
+        }
+        len += run_len;
         if (self->pos >= self->end) {
-            rc = s_fail(self, CS_EINVAL,
-                        "unterminated string (opened at "
-                        "byte %zu)",
-                        opened_at);
-            goto out_free_buf;
+            return s_fail(self, CS_EINVAL,
+                          "unterminated string (opened at "
+                          "byte %zu)",
+                          opened_at);
         }
         unsigned char c = (unsigned char) *self->pos;
         if (c == '"') {
             self->pos++;
             break;
         }
-        if (c < 0x20) {
-            rc = s_fail(self, CS_EINVAL,
-                        "control character 0x%02x in a "
-                        "string at byte %zu (escape it)",
-                        c, s_offset(self));
-            goto out_free_buf;
-        }
-        if (c != '\\') {
-            buf[len++] = (char) c;
-            self->pos++;
+        if (c >= 0x80) {
+            size_t n = s_utf8_sequence((const unsigned char *) self->pos,
+                                       (size_t) (self->end - self->pos));
+            if (n == 0) {
+                return s_fail(self, CS_EINVAL, "invalid UTF-8 at byte %zu",
+                              s_offset(self));
+            }
+            if (out) {
+                memcpy(out + len, self->pos, n);
+            }
+            len += n;
+            self->pos += n;
             continue;
         }
-        if (self->end - self->pos < 2) {
-            rc = s_fail(self, CS_EINVAL,
-                        "unterminated string (opened at "
-                        "byte %zu)",
-                        opened_at);
-            goto out_free_buf;
+        if (c < 0x20) {
+            return s_fail(self, CS_EINVAL,
+                          "control character 0x%02x in a "
+                          "string at byte %zu (escape it)",
+                          c, s_offset(self));
         }
+        if (self->end - self->pos < 2) {
+            return s_fail(self, CS_EINVAL,
+                          "unterminated string (opened at "
+                          "byte %zu)",
+                          opened_at);
+        }
+        char *dst = out ? out + len : scratch;
         char escape = self->pos[1];
         self->pos += 2;
         uint32_t code = 0;
@@ -392,54 +461,99 @@ s_read_string(s_reader_t *self, char **out, size_t *out_len)
         case '"':
         case '\\':
         case '/':
-            buf[len++] = escape;
+            dst[0] = escape;
+            len++;
             break;
         case 'b':
-            buf[len++] = '\b';
+            dst[0] = '\b';
+            len++;
             break;
         case 'f':
-            buf[len++] = '\f';
+            dst[0] = '\f';
+            len++;
             break;
         case 'n':
-            buf[len++] = '\n';
+            dst[0] = '\n';
+            len++;
             break;
         case 'r':
-            buf[len++] = '\r';
+            dst[0] = '\r';
+            len++;
             break;
         case 't':
-            buf[len++] = '\t';
+            dst[0] = '\t';
+            len++;
             break;
-        case 'u':
-            rc = s_read_unicode_escape(self, &code);
+        case 'u': {
+            int rc = s_read_unicode_escape(self, &code);
             if (rc != CS_OK) {
-                goto out_free_buf;
+                return rc;
             }
             /* at most 4 bytes out of at least 6 in */
-            len += s_put_utf8(buf + len, code);
+            len += s_put_utf8(dst, code);
             break;
+        }
         default:
             self->pos -= 2;
-            rc = s_fail(self, CS_EINVAL, "bad escape at byte %zu",
-                        s_offset(self));
-            goto out_free_buf;
+            return s_fail(self, CS_EINVAL, "bad escape at byte %zu",
+                          s_offset(self));
         }
+    }
+    *out_len = len;
+    return CS_OK;
+}
+
+/*  A JSON string at pos (on the opening quote), decoded into a new buffer
+ *  *@p out (NUL-terminated, caller frees) of *@p out_len bytes. */
+static int
+s_read_string(s_reader_t *self, char **out, size_t *out_len)
+{
+    char *buf = malloc((size_t) (self->end - self->pos) + 1);
+    if (!buf) {
+        abort();
+    }
+    size_t len = 0;
+    int rc = s_scan_string(self, buf, &len);
+    if (rc != CS_OK) {
+        free(buf);
+        return rc;
     }
     buf[len] = '\0';
     *out = buf;
     *out_len = len;
     return CS_OK;
-out_free_buf:
-    free(buf);
-    return rc;
 }
 
+/*  strtod of the @p len bytes at @p text, a valid JSON number. */
+static double
+s_to_double(const char *text, size_t len)
+{
+    char local[64]; /* nearly every number fits */
+    char *copy = local;
+    if (len >= sizeof local) {
+        copy = malloc(len + 1);
+        if (!copy) {
+            abort();
+        }
+    }
+    memcpy(copy, text, len);
+    copy[len] = '\0';
+    double number = strtod(copy, NULL);
+    if (copy != local) {
+        free(copy);
+    }
+    return number;
+}
+
+/*  An RFC 8259 number at pos, classified in *@p kind; its value in
+ *  *@p value unless @p value is NULL or the kind is CS_JSON_NUMBER_BIG. */
 static int
-s_read_number(s_reader_t *self, cs_value_t *value)
+s_scan_number(s_reader_t *self, cs_value_t *value, cs_json_number_t *kind)
 {
     const char *begin = self->pos;
     bool negative = false;
     bool is_float = false;
-    if (*self->pos == '-') {
+    if (self->pos < self->end && *self->pos == '-') {
         negative = true;
         self->pos++;
     }
@@ -487,20 +601,37 @@ s_read_number(s_reader_t *self, cs_value_t *value)
         }
     }
     size_t len = (size_t) (self->pos - begin);
-    if (!is_float) {
-        /* magnitude in uint64, then the sign: -2^63 is in range */
-        uint64_t magnitude = 0;
-        const uint64_t limit =
-            negative ? (uint64_t) INT64_MAX + 1 : (uint64_t) INT64_MAX;
-        for (const char *p = begin + negative; p < self->pos; p++) {
-            uint64_t digit = (uint64_t) (*p - '0');
-            if (magnitude > (limit - digit) / 10) {
-                return s_fail(self, CS_EINVAL,
-                              "integer out of the int64 "
-                              "range (store it as a string)");
-            }
-            magnitude = magnitude * 10 + digit;
+    if (is_float) {
+        *kind = CS_JSON_NUMBER_FLOAT;
+        if (!value) {
+            return CS_OK;
         }
+        double number = s_to_double(begin, len);
+        if (!isfinite(number)) {
+            return s_fail(self, CS_EINVAL, "number out of the double range");
+        }
+        /* built in place: copying the struct cs_value_float returns costs
+           a store-forwarding stall, per value of a large import */
+        *value = (cs_value_t){ .type = CS_VALUE_FLOAT, .u.f = number };
+        return CS_OK;
+    }
+    /* magnitude in uint64, then the sign: -2^63 is in range */
+    const char *digits = begin + negative;
+    size_t digit_count = (size_t) (self->pos - digits);
+    uint64_t magnitude = 0;
+    const uint64_t limit =
+        negative ? (uint64_t) INT64_MAX + 1 : (uint64_t) INT64_MAX;
+    for (const char *p = digits; p < self->pos; p++) {
+        uint64_t digit = (uint64_t) (*p - '0');
+        /* 18 digits cannot overflow: skip the division for them */
+        if (digit_count > 18 && magnitude > (limit - digit) / 10) {
+            *kind = CS_JSON_NUMBER_BIG;
+            return CS_OK;
+        }
+        magnitude = magnitude * 10 + digit;
+    }
+    *kind = CS_JSON_NUMBER_INT;
+    if (value) {
         int64_t number;
         if (negative) {
             number = magnitude == (uint64_t) INT64_MAX + 1
@@ -509,22 +640,22 @@ s_read_number(s_reader_t *self, cs_value_t *value)
         } else {
             number = (int64_t) magnitude;
         }
-        *value = cs_value_int(number);
-        return CS_OK;
+        *value = (cs_value_t){ .type = CS_VALUE_INT, .u.i = number };
     }
-    char *copy = malloc(len + 1);
-    if (!copy) {
-        abort();
-    }
-    memcpy(copy, begin, len);
-    copy[len] = '\0';
-    double number = strtod(copy, NULL);
-    free(copy);
-    if (!isfinite(number)) {
-        return s_fail(self, CS_EINVAL, "number out of the double range");
-    }
-    *value = cs_value_float(number);
     return CS_OK;
+}
+
+static int
+s_read_number(s_reader_t *self, cs_value_t *value)
+{
+    cs_json_number_t kind = CS_JSON_NUMBER_INT;
+    int rc = s_scan_number(self, value, &kind);
+    if (rc == CS_OK && kind == CS_JSON_NUMBER_BIG) {
+        return s_fail(self, CS_EINVAL,
+                      "integer out of the int64 "
+                      "range (store it as a string)");
+    }
+    return rc;
 }
 
 static int
@@ -727,4 +858,35 @@ cs_json_parse_scalar(const char *text, size_t len, cs_value_t *value,
     *value = parsed;
     *storage = buf;
     return CS_OK;
+}
+
+/* ---------------- scanners for larger readers ---------------- */
+
+int
+cs_json_scan_string(const char *text, size_t len, size_t *pos, char *out,
+                    size_t *out_len, char *err, size_t err_cap)
+{
+    assert(text);
+    assert(pos);
+    assert(*pos < len && text[*pos] == '"');
+    assert(out_len);
+    s_reader_t reader = { text, text + *pos, text + len, err, err_cap };
+    int rc = s_scan_string(&reader, out, out_len);
+    *pos = s_offset(&reader);
+    return rc;
+}
+
+int
+cs_json_scan_number(const char *text, size_t len, size_t *pos,
+                    cs_value_t *value, cs_json_number_t *kind, char *err,
+                    size_t err_cap)
+{
+    assert(text || len == 0);
+    assert(pos);
+    assert(*pos <= len);
+    assert(kind);
+    s_reader_t reader = { text, text + *pos, text + len, err, err_cap };
+    int rc = s_scan_number(&reader, value, kind);
+    *pos = s_offset(&reader);
+    return rc;
 }

@@ -1,5 +1,6 @@
 /*  cs_json - the JSON the CLI writes (records, JSON Lines) and the JSON
- *  scalars it reads (put FIELD:=JSON).
+ *  scalars it reads (put FIELD:=JSON), with the string and number scanners
+ *  the JSON Lines reader of seed (cs_jsonl) builds on.
  *  SPDX-License-Identifier: MIT
  *
  *  Output follows RFC 8259: strings escape '"', '\\', \b \f \n \r \t and
@@ -70,5 +71,42 @@ void cs_json_write_record_line(FILE *out, const char *collection,
 CS_NODISCARD int cs_json_parse_scalar(const char *text, size_t len,
                                       cs_value_t *value, char **storage,
                                       char *err, size_t err_cap);
+
+/** What cs_json_scan_number found. */
+typedef enum {
+    CS_JSON_NUMBER_INT,   /* integer syntax within int64: an int value */
+    CS_JSON_NUMBER_FLOAT, /* a fraction or an exponent: a float value */
+    CS_JSON_NUMBER_BIG,   /* integer syntax beyond int64: no value */
+} cs_json_number_t;
+
+/** Decode the JSON string whose opening quote is at text[*@p pos], of the
+ *  @p len bytes at @p text, the way cs_json_parse_scalar decodes strings
+ *  (escapes, \uXXXX with surrogate pairs), into @p out: *@p out_len bytes,
+ *  not NUL-terminated, possibly holding NUL bytes (from \u0000). A decoded
+ *  string is never longer than its JSON text, so len - *@p pos bytes at
+ *  @p out always suffice. With @p out NULL the string is only checked.
+ *  Raw bytes in the string must be valid UTF-8. Allocates nothing.
+ *  On success *@p pos is just past the closing quote; on error it is near
+ *  the fault and a message for the user goes to @p err ("at byte N" counts
+ *  from @p text).
+ *  @return CS_OK; CS_EINVAL for an unterminated string, a control
+ *  character, a bad escape, a lone surrogate or invalid UTF-8. */
+CS_NODISCARD int cs_json_scan_string(const char *text, size_t len, size_t *pos,
+                                     char *out, size_t *out_len, char *err,
+                                     size_t err_cap);
+
+/** Read the RFC 8259 number (no leading '+', no leading zeros, digits
+ *  around '.', no NaN or infinities) that starts at text[*@p pos], of the
+ *  @p len bytes at @p text, stopping at the first byte that cannot extend
+ *  it; the caller checks what follows. *@p kind says what it is; unless
+ *  @p value is NULL, *@p value gets an int or a float value (floats by
+ *  strtod, correctly rounded). For CS_JSON_NUMBER_BIG, the number is the
+ *  text it spans. On success *@p pos is just past the number; on error a
+ *  message goes to @p err. Allocates only for numbers over 63 bytes.
+ *  @return CS_OK; CS_EINVAL for bad syntax or, when converting, a float
+ *  beyond the double range. */
+CS_NODISCARD int cs_json_scan_number(const char *text, size_t len, size_t *pos,
+                                     cs_value_t *value, cs_json_number_t *kind,
+                                     char *err, size_t err_cap);
 
 #endif /* CS_JSON_H */
