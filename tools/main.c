@@ -26,6 +26,8 @@ static const s_command_t s_commands[] = {
     { "scan", cs_cmd_scan, "print a collection's records as JSON Lines" },
     { "export", cs_cmd_export, "export records as JSON Lines or CSV" },
     { "digest", cs_cmd_digest, "print the store digest" },
+    { "seed", cs_cmd_seed, "load a legacy export (CSV, JSON Lines)" },
+    { "sniff", cs_cmd_sniff, "show how seed reads a file, before a run" },
 };
 
 #define S_COMMAND_COUNT (sizeof s_commands / sizeof s_commands[0])
@@ -46,8 +48,8 @@ s_usage(FILE *out)
     fputs("\n"
           "Every command takes --data DIR (or the environment "
           "variable " CS_CLI_DATA_ENV ")\n"
-          "and --help. Exit status: 0 ok, 1 error or not found, 64 usage "
-          "error.\n"
+          "and --help. Exit status: 0 ok, 1 error or not found, 2 rows\n"
+          "rejected (seed), 64 usage error.\n"
           "See crmsync(1) for details.\n",
           out);
 }

@@ -4,8 +4,9 @@
  *  NOT for use outside tools/. Every subcommand is one file (cmd_<name>.c)
  *  with one entry point cs_cmd_<name>(argc, argv), where argv[0] is the
  *  subcommand's name. It returns the process exit status: CS_CLI_EXIT_OK,
- *  CS_CLI_EXIT_FAIL (runtime error, or the record is not there) or
- *  CS_CLI_EXIT_USAGE (bad command line). cs_cli.c holds the helpers they
+ *  CS_CLI_EXIT_FAIL (runtime error, or the record is not there),
+ *  CS_CLI_EXIT_USAGE (bad command line), or for seed CS_CLI_EXIT_REJECTS
+ *  (some rows rejected) and 130 (interrupted). cs_cli.c holds the helpers they
  *  share: messages, the data directory, opening the store, output files.
  */
 #ifndef CS_TOOLS_PRIVATE_H
@@ -21,9 +22,10 @@
 #include "crdt/cs_hlc.h"
 #include "storage/cs_store.h"
 
-#define CS_CLI_EXIT_OK    0
-#define CS_CLI_EXIT_FAIL  1
-#define CS_CLI_EXIT_USAGE EX_USAGE /* 64 */
+#define CS_CLI_EXIT_OK      0
+#define CS_CLI_EXIT_FAIL    1
+#define CS_CLI_EXIT_USAGE   EX_USAGE /* 64 */
+#define CS_CLI_EXIT_REJECTS 2        /* seed: some rows were rejected */
 
 /** Environment variable naming the data directory when --data is absent. */
 #define CS_CLI_DATA_ENV "CRMSYNC_DATA"
@@ -41,6 +43,8 @@ int cs_cmd_del(int argc, char **argv);
 int cs_cmd_scan(int argc, char **argv);
 int cs_cmd_export(int argc, char **argv);
 int cs_cmd_digest(int argc, char **argv);
+int cs_cmd_seed(int argc, char **argv);
+int cs_cmd_sniff(int argc, char **argv);
 
 /* ---------------- messages ---------------- */
 

@@ -1,0 +1,2233 @@
+/*  cs_seed - the bulk seed engine: rows of a legacy export to record
+ *  deltas, written into the store in large batches by a writer thread.
+ *  SPDX-License-Identifier: MIT
+ *
+ *  The parser thread (the caller's) owns the reader, the mapping plan and
+ *  the id set; it fills a batch with deltas (records it builds), the ids
+ *  in the batch's arena, and the rejected rows, then queues the batch. The
+ *  writer thread owns the store and the rejects file while it runs: it
+ *  writes a batch's rejects, syncs the file, and imports the deltas with
+ *  the checkpoint in one transaction. S_BATCHES batches circulate between
+ *  the two, so the parser runs at most two batches ahead of the writer.
+ */
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "crdt/cs_hlc.h"
+#include "crdt/cs_record.h"
+#include "crdt/cs_value.h"
+#include "tools/cs_csv.h"
+#include "tools/cs_json.h"
+#include "tools/cs_jsonl.h"
+#include "tools/cs_row.h"
+#include "tools/cs_sdl.h"
+#include "tools/cs_seed.h"
+#include "tools/cs_sfid.h"
+#include "tools/cs_time.h"
+
+#define S_BATCHES         3u                 /* batches in circulation */
+#define S_BATCH_BYTES_MAX (8u * 1024 * 1024) /* input bytes per batch */
+#define S_RAW_MAX         (64u * 1024)       /* raw bytes kept per reject */
+#define S_REASON_MAX      256u               /* bytes of one reason */
+#define S_CKPT_MAGIC      "CSSEEDCK"
+#define S_CKPT_VERSION    1u
+#define S_CKPT_BYTES      136u
+#define S_FINGERPRINT     16u
+#define S_PROGRESS_NS     100000000 /* at most 10 reports a second */
+
+/* ---------------- messages ---------------- */
+
+static void s_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void
+s_err(const char *fmt, ...)
+{
+    va_list args;
+    va_start(args, fmt);
+    fputs("crmsync: seed: ", stderr);
+    vfprintf(stderr, fmt, args);
+    fputc('\n', stderr);
+    va_end(args);
+}
+
+static void *
+s_alloc(size_t size)
+{
+    void *p = malloc(size ? size : 1);
+    if (!p) {
+        abort();
+    }
+    return p;
+}
+
+static void *
+s_grow(void *p, size_t *cap, size_t need, size_t item)
+{
+    if (need <= *cap) {
+        return p;
+    }
+    size_t next = *cap ? *cap : 64;
+    while (next < need) {
+        next *= 2;
+    }
+    p = realloc(p, next * item);
+    if (!p) {
+        abort();
+    }
+    *cap = next;
+    return p;
+}
+
+static double
+s_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+/* ---------------- id set ---------------- */
+
+/*  The ids seen so far, as 64-bit keyed hashes (0 marks an empty slot),
+ *  each with the number of earlier rows that had it (saturating). Open
+ *  addressing with linear probing, at most 70% full. */
+typedef struct {
+    uint64_t *keys;   /* hash of each id, 0: empty */
+    uint16_t *counts; /* rows with the id, minus one */
+    size_t cap;       /* slots, a power of two */
+    size_t used;      /* ids held */
+    unsigned char key[crypto_shorthash_KEYBYTES]; /* hash key of this run */
+} s_idset_t;
+
+static void
+s_idset_init(s_idset_t *self)
+{
+    memset(self, 0, sizeof *self);
+    self->cap = 1u << 16;
+    self->keys = calloc(self->cap, sizeof *self->keys);
+    self->counts = calloc(self->cap, sizeof *self->counts);
+    if (!self->keys || !self->counts) {
+        abort();
+    }
+    randombytes_buf(self->key, sizeof self->key);
+}
+
+static void
+s_idset_fini(s_idset_t *self)
+{
+    free(self->keys);
+    free(self->counts);
+    memset(self, 0, sizeof *self);
+}
+
+static uint64_t
+s_idset_hash(const s_idset_t *self, const char *id, size_t len)
+{
+    unsigned char out[crypto_shorthash_BYTES];
+    crypto_shorthash(out, (const unsigned char *) id, len, self->key);
+    uint64_t h;
+    memcpy(&h, out, sizeof h);
+    return h ? h : 1;
+}
+
+static size_t
+s_idset_slot(const s_idset_t *self, uint64_t h)
+{
+    size_t mask = self->cap - 1;
+    size_t i = (size_t) (h ^ (h >> 29)) & mask;
+    while (self->keys[i] != 0 && self->keys[i] != h) {
+        i = (i + 1) & mask;
+    }
+    return i;
+}
+
+static void
+s_idset_rehash(s_idset_t *self)
+{
+    uint64_t *old_keys = self->keys;
+    uint16_t *old_counts = self->counts;
+    size_t old_cap = self->cap;
+    self->cap *= 2;
+    self->keys = calloc(self->cap, sizeof *self->keys);
+    self->counts = calloc(self->cap, sizeof *self->counts);
+    if (!self->keys || !self->counts) {
+        abort();
+    }
+    for (size_t i = 0; i < old_cap; i++) {
+        if (old_keys[i] != 0) {
+            size_t slot = s_idset_slot(self, old_keys[i]);
+            self->keys[slot] = old_keys[i];
+            self->counts[slot] = old_counts[i];
+        }
+    }
+    free(old_keys);
+    free(old_counts);
+}
+
+/*  Add one row with id hash @p h. @return how many earlier rows had it. */
+static uint16_t
+s_idset_add(s_idset_t *self, uint64_t h)
+{
+    if ((self->used + 1) * 10 > self->cap * 7) {
+        s_idset_rehash(self);
+    }
+    size_t slot = s_idset_slot(self, h);
+    if (self->keys[slot] == 0) {
+        self->keys[slot] = h;
+        self->counts[slot] = 0;
+        self->used++;
+        return 0;
+    }
+    if (self->counts[slot] < UINT16_MAX) {
+        self->counts[slot]++;
+    }
+    return self->counts[slot];
+}
+
+static bool
+s_idset_has(const s_idset_t *self, uint64_t h)
+{
+    return self->keys[s_idset_slot(self, h)] != 0;
+}
+
+/* ---------------- mapping plan ---------------- */
+
+/*  One field a row feeds: from a column, or a constant. */
+typedef struct {
+    size_t column;        /* index in the row; SIZE_MAX for a constant */
+    const char *field;    /* field name (in plan->strings) */
+    const char *constant; /* the constant's value, or NULL */
+    bool sf_id;           /* normalise the value as a Salesforce id */
+} s_target_t;
+
+/*  How the rows of one header (CSV) or key list (JSONL) map to fields. */
+typedef struct {
+    s_target_t *targets;      /* in column order, constants last */
+    size_t target_count;      /* used */
+    size_t target_cap;        /* allocated */
+    size_t id_col;            /* index of the id column */
+    size_t ts_col;            /* timestamp column, or SIZE_MAX */
+    size_t del_col;           /* deleted column, or SIZE_MAX */
+    char **names;             /* copy of the column names (JSONL cache key) */
+    size_t name_count;        /* entries in names */
+    bool valid;               /* built without error */
+    char error[S_REASON_MAX]; /* why not, if !valid */
+} s_plan_t;
+
+static void
+s_plan_fini(s_plan_t *plan)
+{
+    for (size_t i = 0; i < plan->name_count; i++) {
+        free(plan->names[i]);
+    }
+    free(plan->names);
+    free(plan->targets);
+    memset(plan, 0, sizeof *plan);
+}
+
+/*  Find column @p want among @p names: the exact name, else the one name
+ *  equal ignoring ASCII case. @return its index, SIZE_MAX if none, or
+ *  SIZE_MAX - 1 if several match. */
+static size_t
+s_find_column(const char *const *names, size_t count, const char *want)
+{
+    size_t found = SIZE_MAX;
+    for (size_t i = 0; i < count; i++) {
+        if (strcmp(names[i], want) == 0) {
+            if (found != SIZE_MAX) {
+                return SIZE_MAX - 1;
+            }
+            found = i;
+        }
+    }
+    if (found != SIZE_MAX) {
+        return found;
+    }
+    for (size_t i = 0; i < count; i++) {
+        if (strcasecmp(names[i], want) == 0) {
+            if (found != SIZE_MAX) {
+                return SIZE_MAX - 1;
+            }
+            found = i;
+        }
+    }
+    return found;
+}
+
+/*  True if column @p name holds Salesforce ids for --sf-ids: it ends in
+ *  "Id" or "ID" (AccountId, OWNERID), so "Paid" and "Valid" do not. */
+static bool
+s_is_id_column_name(const char *name)
+{
+    size_t len = strlen(name);
+    return len >= 2 && (name[len - 2] == 'I') &&
+           (name[len - 1] == 'd' || name[len - 1] == 'D');
+}
+
+static void s_plan_fail(s_plan_t *plan, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+s_plan_fail(s_plan_t *plan, const char *fmt, ...)
+{
+    va_list args;
+    va_start(args, fmt);
+    vsnprintf(plan->error, sizeof plan->error, fmt, args);
+    va_end(args);
+    plan->valid = false;
+}
+
+static void
+s_plan_add(s_plan_t *plan, size_t column, const char *field,
+           const char *constant, bool sf_id)
+{
+    plan->targets = s_grow(plan->targets, &plan->target_cap,
+                           plan->target_count + 1, sizeof *plan->targets);
+    plan->targets[plan->target_count++] =
+        (s_target_t){ column, field, constant, sf_id };
+}
+
+static int
+s_target_order(const void *a, const void *b)
+{
+    const s_target_t *ta = a;
+    const s_target_t *tb = b;
+    return strcmp(ta->field, tb->field);
+}
+
+/* ---------------- the run ---------------- */
+
+/*  One rejected row, its text in the batch arena. */
+typedef struct {
+    uint64_t line;     /* physical line the row starts on */
+    uint64_t offset;   /* byte offset of the row */
+    size_t reason_off; /* reason, NUL-terminated, in the arena */
+    size_t raw_off;    /* raw text in the arena */
+    size_t raw_len;    /* bytes kept */
+    bool raw_cut;      /* the raw text was longer than S_RAW_MAX */
+} s_reject_t;
+
+/*  A batch: the deltas of up to batch_rows rows and the rejects among
+ *  them, and where the input stands after them. */
+typedef struct {
+    char *arena;                 /* ids and reject texts */
+    size_t arena_len;            /* bytes used */
+    size_t arena_cap;            /* bytes allocated */
+    cs_store_delta_t *deltas;    /* records owned; ids point into arena */
+    size_t *id_offs;             /* offset of each delta's id in arena */
+    uint64_t *lines;             /* line of each delta's row */
+    uint64_t *offsets;           /* byte offset of each delta's row */
+    uint16_t *earlier;           /* rows of the input before with its id */
+    size_t *order;               /* writer: deltas sorted by id, then row */
+    cs_store_delta_t *to_import; /* writer: the deltas that change something */
+    size_t n;                    /* deltas used */
+    size_t cap;                  /* deltas allocated */
+    s_reject_t *rejects;         /* rejected rows, in input order */
+    size_t reject_count;         /* used */
+    size_t reject_cap;           /* allocated */
+    size_t rows;                 /* rows of this run the batch covers */
+    size_t input_bytes;          /* input bytes they took */
+    uint64_t end_offset;         /* input offset after the batch's last row */
+    uint64_t last_line;          /* line of the batch's last row */
+    uint64_t rows_total;         /* rows read up to here, all runs */
+    uint64_t rejected_total;     /* rows rejected by the parser, all runs */
+    uint64_t dups_total;         /* duplicates up to here, all runs */
+} s_batch_t;
+
+/*  The decoded checkpoint. */
+typedef struct {
+    uint32_t flags;                     /* bit 0: written for JSON Lines */
+    uint64_t dev;                       /* input identity: device */
+    uint64_t ino;                       /* inode */
+    uint64_t size;                      /* size in bytes */
+    int64_t mtime_ns;                   /* modification time */
+    uint8_t fingerprint[S_FINGERPRINT]; /* of the options */
+    uint64_t offset;                    /* resume at this byte */
+    uint64_t last_line;                 /* line of the last row loaded */
+    uint64_t rows;                      /* rows read before it */
+    uint64_t rejected;                  /* rows rejected before it */
+    uint64_t duplicates;                /* duplicates before it */
+    uint64_t rejects_size;              /* bytes of the rejects file then */
+    int64_t as_of_ms;                   /* the as-of time used */
+    uint64_t writer_rejected;           /* rows the store refused before it */
+} s_ckpt_t;
+
+typedef struct {
+    const cs_seed_opts_t *opts;   /* the caller's */
+    cs_seed_stats_t *stats;       /* the caller's */
+    cs_store_t *store;            /* the writer's while it runs */
+    char ckpt_name[80];           /* "seed:" + collection */
+    bool write_ckpt;              /* a seekable, identified input */
+    bool fresh;                   /* the collection was empty at the start */
+    s_ckpt_t ident;               /* identity + fingerprint of this run */
+    int64_t as_of_ms;             /* stamp without a timestamp column */
+    cs_sdl_t *map;                /* --map, or NULL */
+    s_plan_t plan;                /* the current mapping */
+    bool is_csv;                  /* the input is CSV */
+    cs_csv_t *csv;                /* the reader, if CSV */
+    cs_jsonl_t *jsonl;            /* the reader, if JSON Lines */
+    int fd;                       /* the input */
+    s_idset_t ids;                /* ids seen */
+    uint64_t replay_until;        /* rows ending at or before: replay only */
+    uint64_t rows_total;          /* rows read, all runs */
+    uint64_t rejected_total;      /* rejected by the parser, all runs */
+    uint64_t dups_total;          /* duplicates, all runs */
+    uint64_t rejected_run;        /* rejected by the parser, this run */
+    FILE *rejects;                /* the rejects file, or NULL */
+    uint64_t rejects_size;        /* its size after the last sync */
+    uint64_t writer_rejected;     /* rows the store refused, all runs */
+    uint64_t writer_rejected_run; /* the same, this run (atomic) */
+    /* the queue */
+    pthread_mutex_t mu;              /* guards what follows */
+    pthread_cond_t cv;               /* signalled on every change */
+    s_batch_t *full[S_BATCHES];      /* queued for the writer, FIFO */
+    size_t full_head;                /* first queued */
+    size_t full_count;               /* queued */
+    s_batch_t *free_list[S_BATCHES]; /* ready for the parser */
+    size_t free_count;               /* ready */
+    bool closed;                     /* the parser queues no more */
+    bool failed;                     /* the writer stopped on an error */
+    int writer_rc;                   /* its error */
+    s_batch_t batches[S_BATCHES];    /* the storage */
+} s_seed_t;
+
+/* ---------------- batches ---------------- */
+
+static size_t
+s_arena_put(s_batch_t *batch, const char *s, size_t len)
+{
+    batch->arena =
+        s_grow(batch->arena, &batch->arena_cap, batch->arena_len + len + 1, 1);
+    size_t off = batch->arena_len;
+    if (len) {
+        memcpy(batch->arena + off, s, len);
+    }
+    batch->arena[off + len] = '\0';
+    batch->arena_len += len + 1;
+    return off;
+}
+
+static void
+s_batch_reset(s_batch_t *batch)
+{
+    for (size_t i = 0; i < batch->n; i++) {
+        cs_record_t *rec = (cs_record_t *) (uintptr_t) batch->deltas[i].record;
+        cs_record_destroy(&rec);
+    }
+    batch->n = 0;
+    batch->arena_len = 0;
+    batch->reject_count = 0;
+    batch->rows = 0;
+    batch->input_bytes = 0;
+}
+
+static void
+s_batch_fini(s_batch_t *batch)
+{
+    s_batch_reset(batch);
+    free(batch->arena);
+    free(batch->deltas);
+    free(batch->id_offs);
+    free(batch->lines);
+    free(batch->offsets);
+    free(batch->earlier);
+    free(batch->order);
+    free(batch->to_import);
+    free(batch->rejects);
+    memset(batch, 0, sizeof *batch);
+}
+
+static void
+s_batch_add_delta(s_batch_t *batch, const char *collection, const char *id,
+                  size_t id_len, cs_record_t *rec, const cs_row_t *row,
+                  uint16_t earlier)
+{
+    if (batch->n == batch->cap) {
+        size_t cap = batch->cap;
+        batch->deltas =
+            s_grow(batch->deltas, &cap, batch->n + 1, sizeof *batch->deltas);
+        cap = batch->cap;
+        batch->id_offs =
+            s_grow(batch->id_offs, &cap, batch->n + 1, sizeof *batch->id_offs);
+        cap = batch->cap;
+        batch->lines =
+            s_grow(batch->lines, &cap, batch->n + 1, sizeof *batch->lines);
+        cap = batch->cap;
+        batch->offsets =
+            s_grow(batch->offsets, &cap, batch->n + 1, sizeof *batch->offsets);
+        cap = batch->cap;
+        batch->earlier =
+            s_grow(batch->earlier, &cap, batch->n + 1, sizeof *batch->earlier);
+        cap = batch->cap;
+        batch->order =
+            s_grow(batch->order, &cap, batch->n + 1, sizeof *batch->order);
+        cap = batch->cap;
+        batch->to_import = s_grow(batch->to_import, &cap, batch->n + 1,
+                                  sizeof *batch->to_import);
+        batch->cap = cap;
+    }
+    batch->id_offs[batch->n] = s_arena_put(batch, id, id_len);
+    batch->lines[batch->n] = row->line;
+    batch->offsets[batch->n] = row->offset;
+    batch->earlier[batch->n] = earlier;
+    batch->deltas[batch->n] = (cs_store_delta_t){ .collection = collection,
+                                                  .id = NULL,
+                                                  .record = rec };
+    batch->n++;
+}
+
+static void
+s_batch_add_reject(s_batch_t *batch, uint64_t line, uint64_t offset,
+                   const char *reason, const char *raw, size_t raw_len)
+{
+    batch->rejects = s_grow(batch->rejects, &batch->reject_cap,
+                            batch->reject_count + 1, sizeof *batch->rejects);
+    s_reject_t *rej = &batch->rejects[batch->reject_count++];
+    rej->line = line;
+    rej->offset = offset;
+    rej->reason_off = s_arena_put(batch, reason, strlen(reason));
+    rej->raw_cut = raw_len > S_RAW_MAX;
+    rej->raw_len = rej->raw_cut ? S_RAW_MAX : raw_len;
+    rej->raw_off = s_arena_put(batch, raw ? raw : "", raw ? rej->raw_len : 0);
+}
+
+/*  Point each delta's id into the arena, now that it no longer moves. */
+static void
+s_batch_seal(s_batch_t *batch)
+{
+    for (size_t i = 0; i < batch->n; i++) {
+        batch->deltas[i].id = batch->arena + batch->id_offs[i];
+    }
+}
+
+/* ---------------- checkpoint ---------------- */
+
+static void
+s_put64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++) {
+        p[i] = (uint8_t) (v >> (8 * i));
+    }
+}
+
+static uint64_t
+s_get64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--) {
+        v = (v << 8) | p[i];
+    }
+    return v;
+}
+
+static void
+s_ckpt_encode(const s_ckpt_t *ck, uint8_t out[S_CKPT_BYTES])
+{
+    memset(out, 0, S_CKPT_BYTES);
+    memcpy(out, S_CKPT_MAGIC, 8);
+    s_put64(out + 8, (uint64_t) S_CKPT_VERSION | (uint64_t) ck->flags << 32);
+    s_put64(out + 16, ck->dev);
+    s_put64(out + 24, ck->ino);
+    s_put64(out + 32, ck->size);
+    s_put64(out + 40, (uint64_t) ck->mtime_ns);
+    memcpy(out + 48, ck->fingerprint, S_FINGERPRINT);
+    s_put64(out + 64, ck->offset);
+    s_put64(out + 72, ck->last_line);
+    s_put64(out + 80, ck->rows);
+    s_put64(out + 88, ck->rejected);
+    s_put64(out + 96, ck->duplicates);
+    s_put64(out + 104, ck->rejects_size);
+    s_put64(out + 112, (uint64_t) ck->as_of_ms);
+    s_put64(out + 120, ck->writer_rejected);
+}
+
+static bool
+s_ckpt_decode(const uint8_t *in, size_t len, s_ckpt_t *ck)
+{
+    if (len != S_CKPT_BYTES || memcmp(in, S_CKPT_MAGIC, 8) != 0 ||
+        (uint32_t) s_get64(in + 8) != S_CKPT_VERSION) {
+        return false;
+    }
+    ck->flags = (uint32_t) (s_get64(in + 8) >> 32);
+    ck->dev = s_get64(in + 16);
+    ck->ino = s_get64(in + 24);
+    ck->size = s_get64(in + 32);
+    ck->mtime_ns = (int64_t) s_get64(in + 40);
+    memcpy(ck->fingerprint, in + 48, S_FINGERPRINT);
+    ck->offset = s_get64(in + 64);
+    ck->last_line = s_get64(in + 72);
+    ck->rows = s_get64(in + 80);
+    ck->rejected = s_get64(in + 88);
+    ck->duplicates = s_get64(in + 96);
+    ck->rejects_size = s_get64(in + 104);
+    ck->as_of_ms = (int64_t) s_get64(in + 112);
+    ck->writer_rejected = s_get64(in + 120);
+    return true;
+}
+
+static void
+s_fp_str(crypto_generichash_state *st, const char *s)
+{
+    uint8_t len[8];
+    s_put64(len, s ? strlen(s) + 1 : 0);
+    crypto_generichash_update(st, len, sizeof len);
+    if (s) {
+        crypto_generichash_update(st, (const unsigned char *) s, strlen(s));
+    }
+}
+
+static void
+s_fp_u64(crypto_generichash_state *st, uint64_t v)
+{
+    uint8_t bytes[8];
+    s_put64(bytes, v);
+    crypto_generichash_update(st, bytes, sizeof bytes);
+}
+
+/*  A fingerprint of every option that changes what a row becomes, so that
+ *  --resume with other options is refused. @p map_text is the mapping
+ *  file's content (NULL if none). */
+static void
+s_fingerprint(const cs_seed_opts_t *o, const char *map_text, size_t map_len,
+              bool is_csv, uint8_t out[S_FINGERPRINT])
+{
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, NULL, 0, S_FINGERPRINT);
+    s_fp_str(&st, "crmsync seed 1");
+    s_fp_str(&st, o->collection);
+    s_fp_str(&st, o->id_column);
+    s_fp_u64(&st, is_csv);
+    s_fp_u64(&st, (uint64_t) o->csv.delimiter);
+    s_fp_u64(&st, (uint64_t) o->csv.quote);
+    s_fp_u64(&st, (uint64_t) o->csv.encoding);
+    s_fp_u64(&st, map_text != NULL);
+    if (map_text) {
+        s_fp_u64(&st, map_len);
+        crypto_generichash_update(&st, (const unsigned char *) map_text,
+                                  map_len);
+    }
+    s_fp_u64(&st, o->exclude_count);
+    for (size_t i = 0; i < o->exclude_count; i++) {
+        s_fp_str(&st, o->exclude[i]);
+    }
+    s_fp_u64(&st, o->null_count);
+    for (size_t i = 0; i < o->null_count; i++) {
+        s_fp_str(&st, o->nulls[i]);
+    }
+    s_fp_u64(&st, o->sf_ids);
+    s_fp_str(&st, o->timestamp_column);
+    s_fp_str(&st, o->timestamp_format);
+    s_fp_u64(&st, o->as_of_set);
+    s_fp_u64(&st, (uint64_t) o->as_of_ms);
+    s_fp_str(&st, o->deleted_column);
+    s_fp_u64(&st, o->delete_missing);
+    crypto_generichash_final(&st, out, S_FINGERPRINT);
+}
+
+/* ---------------- plans ---------------- */
+
+/*  Build the plan for the columns @p names. @p strict (CSV: the header is
+ *  the same for every row) turns mapping problems into errors of the run
+ *  and reports map lines that name no column; otherwise (JSONL) a bad
+ *  plan rejects the row. */
+static void
+s_plan_build(s_seed_t *self, const char *const *names, size_t count,
+             bool strict, s_plan_t *plan)
+{
+    const cs_seed_opts_t *o = self->opts;
+    s_plan_fini(plan);
+    plan->valid = true;
+    plan->ts_col = SIZE_MAX;
+    plan->del_col = SIZE_MAX;
+    plan->names = s_alloc((count ? count : 1) * sizeof *plan->names);
+    plan->name_count = count;
+    for (size_t i = 0; i < count; i++) {
+        plan->names[i] = strdup(names[i]);
+        if (!plan->names[i]) {
+            abort();
+        }
+    }
+    struct {
+        const char *option;
+        const char *want;
+        size_t *col;
+    } special[] = {
+        { "--id-column", o->id_column, &plan->id_col },
+        { "--timestamp-column", o->timestamp_column, &plan->ts_col },
+        { "--deleted-column", o->deleted_column, &plan->del_col },
+    };
+    for (size_t s = 0; s < sizeof special / sizeof special[0]; s++) {
+        if (!special[s].want) {
+            continue;
+        }
+        size_t col = s_find_column(names, count, special[s].want);
+        if (col == SIZE_MAX) {
+            s_plan_fail(plan, "no %s '%s' (%s)", strict ? "column" : "key",
+                        special[s].want, special[s].option);
+            return;
+        }
+        if (col == SIZE_MAX - 1) {
+            s_plan_fail(plan, "several columns are named '%s' (%s)",
+                        special[s].want, special[s].option);
+            return;
+        }
+        *special[s].col = col;
+    }
+    for (size_t e = 0; strict && e < o->exclude_count; e++) {
+        if (s_find_column(names, count, o->exclude[e]) == SIZE_MAX) {
+            s_plan_fail(plan, "no column '%s' to exclude (--exclude)",
+                        o->exclude[e]);
+            return;
+        }
+    }
+    for (size_t i = 0; i < count; i++) {
+        bool excluded = false;
+        for (size_t e = 0; e < o->exclude_count && !excluded; e++) {
+            excluded = s_find_column(names, count, o->exclude[e]) == i;
+        }
+        if (excluded) {
+            continue;
+        }
+        bool sf_id =
+            o->sf_ids && (i == plan->id_col || s_is_id_column_name(names[i]));
+        if (!self->map) {
+            /* "_id" is where crmsync export puts the record id, which is
+             * not a field: so its output seeds back to the same state */
+            if (i != plan->id_col || strcmp(names[i], "_id") != 0) {
+                s_plan_add(plan, i, plan->names[i], NULL, sf_id);
+            }
+            continue;
+        }
+        const cs_sdl_entry_t *entry = cs_sdl_find(self->map, names[i]);
+        for (size_t f = 0; entry && f < entry->field_count; f++) {
+            s_plan_add(plan, i, entry->fields[f], NULL, sf_id);
+        }
+    }
+    for (size_t m = 0; self->map && m < cs_sdl_count(self->map); m++) {
+        const cs_sdl_entry_t *entry = cs_sdl_entry(self->map, m);
+        if (entry->constant) {
+            for (size_t f = 0; f < entry->field_count; f++) {
+                s_plan_add(plan, SIZE_MAX, entry->fields[f], entry->column,
+                           false);
+            }
+            continue;
+        }
+        bool present = false;
+        for (size_t i = 0; i < count && !present; i++) {
+            present = strcasecmp(names[i], entry->column) == 0;
+        }
+        if (strict && !present) {
+            s_err("warning: --map line %zu: no column '%s' in the input; "
+                  "ignored",
+                  entry->line, entry->column);
+        }
+    }
+    if (plan->target_count > CS_RECORD_FIELDS_MAX) {
+        s_plan_fail(plan, "%zu fields, the limit is %u per record",
+                    plan->target_count, CS_RECORD_FIELDS_MAX);
+        return;
+    }
+    for (size_t t = 0; t < plan->target_count; t++) {
+        const char *field = plan->targets[t].field;
+        if (!cs_record_field_name_is_valid(field, strlen(field))) {
+            s_plan_fail(plan,
+                        "'%.64s' is not a valid field name (empty, or over "
+                        "%u bytes): map or exclude that column",
+                        field, CS_FIELD_NAME_MAX);
+            return;
+        }
+    }
+    /* Fields in name order: records keep them so, and writing them in
+     * that order appends instead of inserting. Two sources for one field
+     * would make the result depend on which is written last. */
+    qsort(plan->targets, plan->target_count, sizeof *plan->targets,
+          s_target_order);
+    for (size_t t = 1; t < plan->target_count; t++) {
+        if (strcmp(plan->targets[t - 1].field, plan->targets[t].field) == 0) {
+            s_plan_fail(plan,
+                        "field '%.64s' would come from two columns: map "
+                        "or exclude one",
+                        plan->targets[t].field);
+            return;
+        }
+    }
+    for (size_t t = 0; t < plan->target_count; t++) {
+        const char *constant = plan->targets[t].constant;
+        if (constant && strlen(constant) > CS_VALUE_MAX) {
+            s_plan_fail(plan, "the constant for field '%.64s' is over %u bytes",
+                        plan->targets[t].field, CS_VALUE_MAX);
+            return;
+        }
+    }
+}
+
+/*  The plan for @p row: the CSV header's, or (JSONL) the cached one if the
+ *  row has the same keys as the last, else a new one. */
+static const s_plan_t *
+s_plan_for(s_seed_t *self, const cs_row_t *row)
+{
+    if (self->is_csv) {
+        return &self->plan;
+    }
+    s_plan_t *plan = &self->plan;
+    bool same = plan->names && plan->name_count == row->count;
+    for (size_t i = 0; same && i < row->count; i++) {
+        same = strcmp(plan->names[i], row->names[i]) == 0;
+    }
+    if (!same) {
+        s_plan_build(self, row->names, row->count, false, plan);
+    }
+    return plan;
+}
+
+/* ---------------- rows ---------------- */
+
+/*  Why a row is bad, built in a buffer. */
+typedef struct {
+    char text[S_REASON_MAX]; /* the reason */
+} s_reason_t;
+
+static void s_reason(s_reason_t *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+s_reason(s_reason_t *r, const char *fmt, ...)
+{
+    va_list args;
+    va_start(args, fmt);
+    vsnprintf(r->text, sizeof r->text, fmt, args);
+    va_end(args);
+}
+
+/*  A short printable copy of a value for a reason. */
+static const char *
+s_shown(const char *s, size_t len, char *buf, size_t cap)
+{
+    size_t n = len < cap - 4 ? len : cap - 4;
+    while (n > 0 && n < len && ((unsigned char) s[n] & 0xC0) == 0x80) {
+        n--;
+    }
+    for (size_t i = 0; i < n; i++) {
+        buf[i] = (unsigned char) s[i] < 0x20 ? '?' : s[i];
+    }
+    if (n < len) {
+        memcpy(buf + n, "...", 4);
+    } else {
+        buf[n] = '\0';
+    }
+    return buf;
+}
+
+/*  The text of a scalar for an id or a timestamp: strings as they are,
+ *  integers in decimal (into @p buf). @return false for other types. */
+static bool
+s_value_text(const cs_value_t *v, char *buf, size_t cap, const char **text,
+             size_t *len)
+{
+    if (v->type == CS_VALUE_STR) {
+        *text = v->u.s.ptr ? v->u.s.ptr : "";
+        *len = v->u.s.len;
+        return true;
+    }
+    if (v->type == CS_VALUE_INT) {
+        int n = snprintf(buf, cap, "%" PRId64, v->u.i);
+        *text = buf;
+        *len = (size_t) n;
+        return true;
+    }
+    return false;
+}
+
+/*  True if value @p v of column @p col is one of the --null spellings. A
+ *  quoted CSV field is never nil (as PostgreSQL's COPY: "" stays ""). */
+static bool
+s_is_null(const s_seed_t *self, const cs_row_t *row, size_t col,
+          const cs_value_t *v)
+{
+    if (v->type != CS_VALUE_STR || (row->quoted && row->quoted[col])) {
+        return false;
+    }
+    for (size_t i = 0; i < self->opts->null_count; i++) {
+        const char *null = self->opts->nulls[i];
+        size_t len = strlen(null);
+        if (len == v->u.s.len &&
+            (len == 0 || memcmp(null, v->u.s.ptr, len) == 0)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/*  Truthy values of --deleted-column: true, 1, yes (any case). */
+static bool
+s_is_truthy(const cs_value_t *v)
+{
+    if (v->type == CS_VALUE_BOOL) {
+        return v->u.b;
+    }
+    if (v->type == CS_VALUE_INT) {
+        return v->u.i == 1;
+    }
+    if (v->type != CS_VALUE_STR) {
+        return false;
+    }
+    const char *s = v->u.s.ptr;
+    size_t len = v->u.s.len;
+    while (len > 0 && (*s == ' ' || *s == '\t')) {
+        s++;
+        len--;
+    }
+    while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t')) {
+        len--;
+    }
+    return (len == 4 && strncasecmp(s, "true", 4) == 0) ||
+           (len == 3 && strncasecmp(s, "yes", 3) == 0) ||
+           (len == 1 && s[0] == '1');
+}
+
+/*  The value target @p t of @p row writes, with --null and --sf-ids
+ *  applied (@p norm holds a normalised id). @return CS_OK, or CS_EPROTO
+ *  for a Salesforce id whose suffix does not match. */
+static int
+s_target_value(const s_seed_t *self, const cs_row_t *row, const s_target_t *t,
+               char norm[CS_SFID_LONG + 1], cs_value_t *value)
+{
+    if (t->constant) {
+        *value = cs_value_str(t->constant);
+        return CS_OK;
+    }
+    *value = row->values[t->column];
+    if (s_is_null(self, row, t->column, value)) {
+        *value = cs_value_nil();
+        return CS_OK;
+    }
+    if (t->sf_id && value->type == CS_VALUE_STR && value->u.s.len > 0) {
+        int rc = cs_sfid_normalize(value->u.s.ptr, value->u.s.len, norm);
+        if (rc == CS_OK) {
+            *value = cs_value_strn(norm, CS_SFID_LONG);
+        } else if (rc == CS_EPROTO) {
+            return CS_EPROTO;
+        }
+        /* other shapes are not Salesforce ids: kept as they are */
+    }
+    return CS_OK;
+}
+
+/*  Check the fields of a row before anything is built from it, so that
+ *  building cannot fail. @return true if they are fine. */
+static bool
+s_check_fields(const s_seed_t *self, const cs_row_t *row, const s_plan_t *plan,
+               s_reason_t *why)
+{
+    char shown[64];
+    size_t bytes = 0;
+    for (size_t t = 0; t < plan->target_count; t++) {
+        const s_target_t *target = &plan->targets[t];
+        char norm[CS_SFID_LONG + 1];
+        cs_value_t value;
+        const char *column =
+            target->constant ? target->field : row->names[target->column];
+        if (s_target_value(self, row, target, norm, &value) != CS_OK) {
+            const cs_value_t *raw = &row->values[target->column];
+            s_reason(why,
+                     "Salesforce id '%s' in column %s: the last 3 characters "
+                     "do not match the case of the first 15",
+                     s_shown(raw->u.s.ptr, raw->u.s.len, shown, sizeof shown),
+                     column);
+            return false;
+        }
+        /* both readers give valid UTF-8; only lengths need a check */
+        if ((value.type == CS_VALUE_STR || value.type == CS_VALUE_BIN) &&
+            value.u.s.len > CS_VALUE_MAX) {
+            s_reason(why, "column %s: value over %u bytes or not UTF-8", column,
+                     CS_VALUE_MAX);
+            return false;
+        }
+        bytes += strlen(target->field);
+        if (value.type == CS_VALUE_STR || value.type == CS_VALUE_BIN) {
+            bytes += value.u.s.len;
+        }
+    }
+    if (bytes > CS_RECORD_BYTES_MAX) {
+        s_reason(why,
+                 "the row is over the record limit (%u bytes of names and "
+                 "values)",
+                 CS_RECORD_BYTES_MAX);
+        return false;
+    }
+    return true;
+}
+
+/*  Turn a good row into a delta in @p batch, or say in @p why why it is
+ *  bad. With @p replay (--resume, rows already loaded) only the id set
+ *  learns the row. @return true if the row is good. */
+static bool
+s_row_to_delta(s_seed_t *self, const cs_row_t *row, bool replay,
+               s_batch_t *batch, s_reason_t *why)
+{
+    const cs_seed_opts_t *o = self->opts;
+    char shown[64];
+    const s_plan_t *plan = s_plan_for(self, row);
+    if (!plan->valid) {
+        s_reason(why, "%s", plan->error);
+        return false;
+    }
+    /* the id */
+    char id_num[32];
+    char sfid[CS_SFID_LONG + 1];
+    const char *id = NULL;
+    size_t id_len = 0;
+    const cs_value_t *idv = &row->values[plan->id_col];
+    if (idv->type == CS_VALUE_NIL || s_is_null(self, row, plan->id_col, idv)) {
+        s_reason(why, "empty id");
+        return false;
+    }
+    if (!s_value_text(idv, id_num, sizeof id_num, &id, &id_len)) {
+        s_reason(why, "the id is not a string or an integer");
+        return false;
+    }
+    if (id_len == 0) {
+        s_reason(why, "empty id");
+        return false;
+    }
+    if (o->sf_ids) {
+        int rc = cs_sfid_normalize(id, id_len, sfid);
+        if (rc == CS_EINVAL) {
+            s_reason(why,
+                     "id '%s' is not a Salesforce id (15 or 18 letters and "
+                     "digits)",
+                     s_shown(id, id_len, shown, sizeof shown));
+            return false;
+        }
+        if (rc != CS_OK) {
+            s_reason(why,
+                     "Salesforce id '%s': the last 3 characters do not match "
+                     "the case of the first 15 (case changed?)",
+                     s_shown(id, id_len, shown, sizeof shown));
+            return false;
+        }
+        id = sfid;
+        id_len = CS_SFID_LONG;
+    }
+    if (id_len > CS_ID_MAX) {
+        s_reason(why, "id over %u bytes (%zu)", CS_ID_MAX, id_len);
+        return false;
+    }
+    if (!cs_record_id_is_valid(id, id_len)) {
+        s_reason(why, "id is not valid UTF-8 or holds a NUL");
+        return false;
+    }
+    /* the time */
+    int64_t ms = self->as_of_ms;
+    if (plan->ts_col != SIZE_MAX) {
+        char ts_num[32];
+        const cs_value_t *tv = &row->values[plan->ts_col];
+        const char *text = NULL;
+        size_t len = 0;
+        int rc = CS_EINVAL;
+        if (s_value_text(tv, ts_num, sizeof ts_num, &text, &len)) {
+            rc = o->timestamp_format
+                     ? cs_time_parse_format(text, len, o->timestamp_format, &ms)
+                     : cs_time_parse(text, len, &ms);
+        }
+        if (rc != CS_OK) {
+            s_reason(why, "unparsable timestamp '%s' in column %s",
+                     text ? s_shown(text, len, shown, sizeof shown) : "",
+                     row->names[plan->ts_col]);
+            return false;
+        }
+        if (ms < 0) {
+            s_reason(why, "timestamp '%s' is before 1970",
+                     s_shown(text, len, shown, sizeof shown));
+            return false;
+        }
+    }
+    bool deleted =
+        plan->del_col != SIZE_MAX && s_is_truthy(&row->values[plan->del_col]);
+    if (!deleted && !s_check_fields(self, row, plan, why)) {
+        return false;
+    }
+    /* the row is good: the id set learns it, and a later row with this id
+     * ranks after it */
+    uint16_t earlier =
+        s_idset_add(&self->ids, s_idset_hash(&self->ids, id, id_len));
+    if (replay) {
+        return true;
+    }
+    if (earlier > 0) {
+        self->dups_total++;
+        self->stats->duplicates++;
+    }
+    cs_stamp_t stamp = { cs_hlc_make((uint64_t) ms, earlier), CS_SEED_ORIGIN };
+    cs_record_t *rec = cs_record_new();
+    if (deleted) {
+        (void) cs_record_delete(rec, stamp, 0);
+    } else {
+        for (size_t t = 0; t < plan->target_count; t++) {
+            char norm[CS_SFID_LONG + 1];
+            cs_value_t value;
+            (void) s_target_value(self, row, &plan->targets[t], norm, &value);
+            int rc = cs_record_set(rec, plan->targets[t].field, &value, stamp,
+                                   0, NULL);
+            assert(rc == CS_OK); /* s_check_fields checked every limit */
+            (void) rc;
+        }
+        if (cs_record_is_empty(rec)) {
+            cs_record_destroy(&rec); /* nothing mapped: nothing to write */
+            return true;
+        }
+    }
+    s_batch_add_delta(batch, o->collection, id, id_len, rec, row, earlier);
+    return true;
+}
+
+/* ---------------- writer ---------------- */
+
+static void
+s_stats_add(cs_seed_stats_t *stats, const cs_store_import_stats_t *st)
+{
+    stats->records_new += st->records_new;
+    stats->records_updated += st->records_updated;
+    stats->records_unchanged += st->records_unchanged;
+    stats->records_deleted += st->records_deleted;
+    stats->skewed += st->skewed;
+}
+
+/*  Write one reject line: {"line":N,"offset":N,"reason":"...","raw":"..."}
+ *  plus "raw_base64" when the raw bytes are not valid UTF-8, "id" when
+ *  known, "raw_truncated" when cut. */
+static void
+s_write_reject(FILE *out, uint64_t line, uint64_t offset, const char *reason,
+               const char *raw, size_t raw_len, bool raw_cut, const char *id)
+{
+    fprintf(out,
+            "{\"line\":%" PRIu64 ",\"offset\":%" PRIu64 ",\"reason\":", line,
+            offset);
+    cs_json_write_string(out, reason, strlen(reason));
+    if (id) {
+        fputs(",\"id\":", out);
+        cs_json_write_string(out, id, strlen(id));
+    }
+    fputs(",\"raw\":", out);
+    cs_json_write_string(out, raw, raw_len);
+    if (!cs_utf8_is_valid(raw, raw_len)) {
+        char *base64 = cs_json_base64(raw, raw_len);
+        fprintf(out, ",\"raw_base64\":\"%s\"", base64);
+        free(base64);
+    }
+    if (raw_cut) {
+        fputs(",\"raw_truncated\":true", out);
+    }
+    fputs("}\n", out);
+}
+
+/*  Keep the first few rejects for the summary. */
+static void
+s_sample_reject(cs_seed_stats_t *stats, uint64_t line, const char *reason)
+{
+    if (stats->sample_count < CS_SEED_SAMPLES) {
+        stats->samples[stats->sample_count].line = line;
+        snprintf(stats->samples[stats->sample_count].reason,
+                 sizeof stats->samples[0].reason, "%s", reason);
+        stats->sample_count++;
+    }
+}
+
+/*  Write the batch's rejects and make them durable before the batch
+ *  commits, so the checkpoint's rejects_size never points past what is
+ *  on disk. */
+static int
+s_flush_rejects(s_seed_t *self, const s_batch_t *batch)
+{
+    for (size_t i = 0; i < batch->reject_count; i++) {
+        const s_reject_t *rej = &batch->rejects[i];
+        const char *reason = batch->arena + rej->reason_off;
+        s_sample_reject(self->stats, rej->line, reason);
+        if (self->rejects) {
+            s_write_reject(self->rejects, rej->line, rej->offset, reason,
+                           batch->arena + rej->raw_off, rej->raw_len,
+                           rej->raw_cut, NULL);
+        }
+    }
+    if (!self->rejects || batch->reject_count == 0) {
+        return CS_OK;
+    }
+    if (fflush(self->rejects) != 0 || ferror(self->rejects) ||
+        fdatasync(fileno(self->rejects)) != 0) {
+        s_err("%s: %s", self->opts->rejects_path, strerror(errno));
+        return CS_EIO;
+    }
+    off_t pos = ftello(self->rejects);
+    self->rejects_size = pos > 0 ? (uint64_t) pos : 0;
+    return CS_OK;
+}
+
+static void
+s_make_ckpt(const s_seed_t *self, const s_batch_t *batch,
+            uint8_t out[S_CKPT_BYTES])
+{
+    s_ckpt_t ck = self->ident;
+    ck.offset = batch->end_offset;
+    ck.last_line = batch->last_line;
+    ck.rows = batch->rows_total;
+    ck.rejected = batch->rejected_total;
+    ck.duplicates = batch->dups_total;
+    ck.rejects_size = self->rejects_size;
+    ck.as_of_ms = self->as_of_ms;
+    ck.writer_rejected = self->writer_rejected;
+    s_ckpt_encode(&ck, out);
+}
+
+/*  A delta without the fields whose value @p current already shows: a
+ *  newer export changes only what changed, and the fields it repeats keep
+ *  their stamps. @return a new record, or NULL if nothing was dropped. */
+static cs_record_t *
+s_prune(const cs_record_t *delta, const cs_record_t *current)
+{
+    size_t count = cs_record_field_count(delta);
+    size_t dropped = 0;
+    for (size_t i = 0; i < count; i++) {
+        cs_field_t f = cs_record_field_at(delta, i);
+        cs_field_t have;
+        if (cs_record_get(current, f.name, &have) == CS_OK &&
+            cs_value_compare(&have.value, &f.value) == 0) {
+            dropped++;
+        }
+    }
+    if (dropped == 0) {
+        return NULL;
+    }
+    cs_record_t *pruned = cs_record_new();
+    for (size_t i = 0; i < count; i++) {
+        cs_field_t f = cs_record_field_at(delta, i);
+        cs_field_t have;
+        if (cs_record_get(current, f.name, &have) == CS_OK &&
+            cs_value_compare(&have.value, &f.value) == 0) {
+            continue;
+        }
+        int rc = cs_record_set(pruned, f.name, &f.value, f.stamp, 0, NULL);
+        assert(rc == CS_OK); /* a subset of a valid record */
+        (void) rc;
+    }
+    cs_stamp_t tomb;
+    if (cs_record_tombstone(delta, &tomb, NULL)) {
+        (void) cs_record_delete(pruned, tomb, 0);
+    }
+    return pruned;
+}
+
+/*  The batch s_order_by_id sorts (qsort has no argument; only the writer
+ *  thread sorts). */
+static _Thread_local const s_batch_t *s_sorting;
+
+static int
+s_order_by_id(const void *a, const void *b)
+{
+    const s_batch_t *batch = s_sorting;
+    size_t ia = *(const size_t *) a;
+    size_t ib = *(const size_t *) b;
+    int c = strcmp(batch->deltas[ia].id, batch->deltas[ib].id);
+    if (c != 0) {
+        return c;
+    }
+    return (ia > ib) - (ia < ib);
+}
+
+/*  Make the batch act as if its rows were applied one by one, each
+ *  against the state the rows before it left: drop from each delta the
+ *  fields whose value is already there (see s_prune), so the result does
+ *  not depend on where batches begin (a resumed run equals a clean one).
+ *  Records the input is the first to write, in a collection that was
+ *  empty when the run began, need no lookup. Fills batch->to_import with
+ *  the deltas left (*@p n_import of them) and counts in @p st the records
+ *  left unchanged; a dry run counts every record in @p st instead. */
+static int
+s_prepare(s_seed_t *self, s_batch_t *batch, size_t *n_import,
+          cs_store_import_stats_t *st)
+{
+    bool dry = self->opts->dry_run;
+    size_t n = batch->n;
+    for (size_t i = 0; i < n; i++) {
+        batch->order[i] = i;
+    }
+    s_sorting = batch;
+    qsort(batch->order, n, sizeof *batch->order, s_order_by_id);
+    s_sorting = NULL;
+    *n_import = 0;
+    int rc = CS_OK;
+    for (size_t g = 0; g < n && rc == CS_OK;) {
+        size_t first = batch->order[g];
+        size_t count = 1;
+        while (g + count < n &&
+               strcmp(batch->deltas[batch->order[g + count]].id,
+                      batch->deltas[first].id) == 0) {
+            count++;
+        }
+        bool lookup = !self->fresh || batch->earlier[first] > 0;
+        if (!lookup && count == 1 && !dry) {
+            batch->to_import[(*n_import)++] = batch->deltas[first];
+            g += count;
+            continue;
+        }
+        cs_record_t *current = NULL;
+        bool existed = false;
+        if (lookup) {
+            rc = cs_store_get(self->store, self->opts->collection,
+                              batch->deltas[first].id, &current);
+            if (rc == CS_OK) {
+                existed = true;
+            } else if (rc == CS_ENOENT) {
+                rc = CS_OK;
+            } else {
+                break;
+            }
+        }
+        if (!current) {
+            current = cs_record_new();
+        }
+        bool was_visible = cs_record_field_count(current) > 0;
+        size_t parts = 0;
+        for (size_t k = 0; k < count; k++) {
+            size_t i = batch->order[g + k];
+            cs_store_delta_t *delta = &batch->deltas[i];
+            cs_record_t *pruned = s_prune(delta->record, current);
+            if (pruned) {
+                cs_record_t *old = (cs_record_t *) (uintptr_t) delta->record;
+                cs_record_destroy(&old);
+                delta->record = pruned;
+            }
+            if (cs_record_is_empty(delta->record)) {
+                continue; /* repeats what is there */
+            }
+            size_t changed = 0;
+            if (cs_record_merge(current, delta->record, 1, &changed) != CS_OK) {
+                changed = 1; /* over the limits: the store will say so */
+            }
+            parts += changed;
+            if (!dry && changed > 0) {
+                /* what leaves the state as it is need not be written */
+                batch->to_import[(*n_import)++] = *delta;
+            }
+        }
+        if (dry || parts == 0) {
+            bool is_visible = cs_record_field_count(current) > 0;
+            if (parts == 0) {
+                st->records_unchanged++;
+            } else if (!existed) {
+                st->records_new++;
+            } else if (was_visible && !is_visible) {
+                st->records_deleted++;
+            } else {
+                st->records_updated++;
+            }
+        }
+        cs_record_destroy(&current);
+        g += count;
+    }
+    return rc;
+}
+
+/*  The index in batch->deltas of @p delta, a copy in batch->to_import
+ *  (the record pointer tells them apart). */
+static size_t
+s_row_of(const s_batch_t *batch, const cs_store_delta_t *delta)
+{
+    for (size_t i = 0; i < batch->n; i++) {
+        if (batch->deltas[i].record == delta->record) {
+            return i;
+        }
+    }
+    return 0;
+}
+
+/*  The store refused the batch as a whole (a record would break its
+ *  limits once merged with what is stored). Find the deltas it refuses by
+ *  halving the batch, import the rest, reject those, then commit the
+ *  checkpoint. Each import is its own transaction; a crash in between is
+ *  harmless, since --resume re-imports the batch and merging is
+ *  idempotent. */
+static int
+s_import_bisect(s_seed_t *self, s_batch_t *batch, size_t n)
+{
+    struct {
+        size_t lo; /* first delta */
+        size_t hi; /* one past the last */
+    } stack[128];
+    size_t depth = 0;
+    size_t refused = 0;
+    int rc = CS_OK;
+    /* the whole batch is known to fail: start with its halves */
+    if (n > 1) {
+        stack[depth].lo = n / 2;
+        stack[depth++].hi = n;
+        stack[depth].lo = 0;
+        stack[depth++].hi = n / 2;
+    } else {
+        stack[depth].lo = 0;
+        stack[depth++].hi = n;
+    }
+    while (depth > 0 && rc == CS_OK) {
+        size_t lo = stack[depth - 1].lo;
+        size_t hi = stack[depth - 1].hi;
+        depth--;
+        cs_store_import_stats_t st;
+        rc = cs_store_import(self->store, &batch->to_import[lo], hi - lo, NULL,
+                             NULL, 0, &st);
+        if (rc == CS_OK) {
+            s_stats_add(self->stats, &st);
+            continue;
+        }
+        if (rc != CS_ELIMIT && rc != CS_EINVAL) {
+            break;
+        }
+        rc = CS_OK;
+        if (hi - lo > 1 && depth + 2 <= sizeof stack / sizeof stack[0]) {
+            size_t mid = lo + (hi - lo) / 2;
+            stack[depth].lo = mid;
+            stack[depth++].hi = hi;
+            stack[depth].lo = lo;
+            stack[depth++].hi = mid;
+            continue;
+        }
+        for (size_t i = lo; i < hi; i++) {
+            const char *reason =
+                "merged with the stored record, the record would be over its "
+                "limits (fields or bytes)";
+            size_t row = s_row_of(batch, &batch->to_import[i]);
+            s_sample_reject(self->stats, batch->lines[row], reason);
+            if (self->rejects) {
+                s_write_reject(self->rejects, batch->lines[row],
+                               batch->offsets[row], reason, "", 0, false,
+                               batch->to_import[i].id);
+            }
+            refused++;
+        }
+    }
+    if (rc != CS_OK) {
+        return rc;
+    }
+    if (refused > 0) {
+        self->writer_rejected += refused;
+        __atomic_add_fetch(&self->writer_rejected_run, refused,
+                           __ATOMIC_RELAXED);
+        if (self->rejects) {
+            if (fflush(self->rejects) != 0 ||
+                fdatasync(fileno(self->rejects)) != 0) {
+                s_err("%s: %s", self->opts->rejects_path, strerror(errno));
+                return CS_EIO;
+            }
+            off_t pos = ftello(self->rejects);
+            self->rejects_size = pos > 0 ? (uint64_t) pos : 0;
+        }
+    }
+    if (self->write_ckpt) {
+        uint8_t ckpt[S_CKPT_BYTES];
+        s_make_ckpt(self, batch, ckpt);
+        rc = cs_store_import(self->store, NULL, 0, self->ckpt_name, ckpt,
+                             sizeof ckpt, NULL);
+    }
+    return rc;
+}
+
+static int
+s_write_batch(s_seed_t *self, s_batch_t *batch)
+{
+    s_batch_seal(batch);
+    int rc = s_flush_rejects(self, batch);
+    if (rc != CS_OK) {
+        return rc;
+    }
+    size_t n_import = 0;
+    cs_store_import_stats_t pre = { 0 };
+    rc = s_prepare(self, batch, &n_import, &pre);
+    if (rc != CS_OK) {
+        return rc;
+    }
+    s_stats_add(self->stats, &pre);
+    if (self->opts->dry_run) {
+        return CS_OK;
+    }
+    uint8_t ckpt[S_CKPT_BYTES];
+    s_make_ckpt(self, batch, ckpt);
+    cs_store_import_stats_t st;
+    rc = cs_store_import(self->store, batch->to_import, n_import,
+                         self->write_ckpt ? self->ckpt_name : NULL,
+                         self->write_ckpt ? ckpt : NULL,
+                         self->write_ckpt ? sizeof ckpt : 0, &st);
+    if (rc == CS_ELIMIT || rc == CS_EINVAL) {
+        return s_import_bisect(self, batch, n_import);
+    }
+    if (rc == CS_OK) {
+        s_stats_add(self->stats, &st);
+    }
+    return rc;
+}
+
+static void *
+s_writer_main(void *arg)
+{
+    s_seed_t *self = arg;
+    while (true) {
+        pthread_mutex_lock(&self->mu);
+        while (self->full_count == 0 && !self->closed) {
+            pthread_cond_wait(&self->cv, &self->mu);
+        }
+        if (self->full_count == 0) {
+            pthread_mutex_unlock(&self->mu);
+            break;
+        }
+        s_batch_t *batch = self->full[self->full_head];
+        self->full_head = (self->full_head + 1) % S_BATCHES;
+        self->full_count--;
+        pthread_mutex_unlock(&self->mu);
+
+        int rc = s_write_batch(self, batch);
+
+        pthread_mutex_lock(&self->mu);
+        self->free_list[self->free_count++] = batch;
+        if (rc != CS_OK) {
+            self->failed = true;
+            self->writer_rc = rc;
+        }
+        pthread_cond_broadcast(&self->cv);
+        pthread_mutex_unlock(&self->mu);
+        if (rc != CS_OK) {
+            break;
+        }
+    }
+    return NULL;
+}
+
+/*  A free batch for the parser, or NULL if the writer failed. */
+static s_batch_t *
+s_take_free(s_seed_t *self)
+{
+    pthread_mutex_lock(&self->mu);
+    while (self->free_count == 0 && !self->failed) {
+        pthread_cond_wait(&self->cv, &self->mu);
+    }
+    s_batch_t *batch = NULL;
+    if (!self->failed) {
+        batch = self->free_list[--self->free_count];
+    }
+    pthread_mutex_unlock(&self->mu);
+    if (batch) {
+        s_batch_reset(batch);
+    }
+    return batch;
+}
+
+static bool
+s_queue(s_seed_t *self, s_batch_t *batch)
+{
+    pthread_mutex_lock(&self->mu);
+    bool ok = !self->failed;
+    if (ok) {
+        self->full[(self->full_head + self->full_count) % S_BATCHES] = batch;
+        self->full_count++;
+    } else {
+        self->free_list[self->free_count++] = batch;
+    }
+    pthread_cond_broadcast(&self->cv);
+    pthread_mutex_unlock(&self->mu);
+    return ok;
+}
+
+static void
+s_close_queue(s_seed_t *self)
+{
+    pthread_mutex_lock(&self->mu);
+    self->closed = true;
+    pthread_cond_broadcast(&self->cv);
+    pthread_mutex_unlock(&self->mu);
+}
+
+/* ---------------- input ---------------- */
+
+static int
+s_next_row(s_seed_t *self, cs_row_t *row)
+{
+    return self->is_csv ? cs_csv_next(self->csv, row)
+                        : cs_jsonl_next(self->jsonl, row);
+}
+
+static bool
+s_has_suffix(const char *s, const char *suffix)
+{
+    size_t len = strlen(s);
+    size_t slen = strlen(suffix);
+    return len >= slen && strcasecmp(s + len - slen, suffix) == 0;
+}
+
+int
+cs_seed_format_parse(const char *word, cs_seed_format_t *format)
+{
+    assert(word);
+    assert(format);
+    if (strcmp(word, "csv") == 0) {
+        *format = CS_SEED_FORMAT_CSV;
+    } else if (strcmp(word, "jsonl") == 0 || strcmp(word, "ndjson") == 0) {
+        *format = CS_SEED_FORMAT_JSONL;
+    } else {
+        return CS_EINVAL;
+    }
+    return CS_OK;
+}
+
+cs_seed_format_t
+cs_seed_format_of(cs_seed_format_t format, const char *path)
+{
+    assert(path);
+    if (format != CS_SEED_FORMAT_AUTO) {
+        return format;
+    }
+    return strcmp(path, "-") != 0 && (s_has_suffix(path, ".jsonl") ||
+                                      s_has_suffix(path, ".ndjson"))
+               ? CS_SEED_FORMAT_JSONL
+               : CS_SEED_FORMAT_CSV;
+}
+
+const char *
+cs_seed_format_name(cs_seed_format_t format)
+{
+    switch (format) {
+    case CS_SEED_FORMAT_CSV:
+        return "csv";
+    case CS_SEED_FORMAT_JSONL:
+        return "jsonl";
+    case CS_SEED_FORMAT_AUTO:
+        break;
+    }
+    return "auto";
+}
+
+/*  Read the --map file (at most CS_SDL_TEXT_MAX bytes) into a new buffer. */
+static int
+s_read_map(const char *path, char **text, size_t *len)
+{
+    FILE *in = fopen(path, "rb");
+    if (!in) {
+        s_err("%s: %s", path, strerror(errno));
+        return CS_EINVAL;
+    }
+    char *buf = s_alloc(CS_SDL_TEXT_MAX + 1);
+    size_t n = fread(buf, 1, CS_SDL_TEXT_MAX + 1, in);
+    bool failed = ferror(in) != 0;
+    fclose(in);
+    if (failed || n > CS_SDL_TEXT_MAX) {
+        s_err("%s: %s", path,
+              failed ? "read error" : "mapping file over 1 MiB");
+        free(buf);
+        return CS_EINVAL;
+    }
+    *text = buf;
+    *len = n;
+    return CS_OK;
+}
+
+static void
+s_report(s_seed_t *self, double start, uint64_t bytes, bool replaying,
+         bool done)
+{
+    if (!self->opts->progress) {
+        return;
+    }
+    cs_seed_progress_t p = {
+        .rows = self->stats->rows_read,
+        .bytes = bytes,
+        .bytes_total = self->ident.size,
+        .rejected =
+            self->rejected_run +
+            __atomic_load_n(&self->writer_rejected_run, __ATOMIC_RELAXED),
+        .seconds = s_now() - start,
+        .replaying = replaying,
+        .done = done,
+    };
+    self->opts->progress(self->opts->progress_arg, &p);
+}
+
+static bool
+s_should_stop(s_seed_t *self)
+{
+    const cs_seed_opts_t *o = self->opts;
+    if (o->stop && *o->stop) {
+        self->stats->interrupted = true;
+        return true;
+    }
+    uint64_t rejected =
+        self->rejected_run +
+        __atomic_load_n(&self->writer_rejected_run, __ATOMIC_RELAXED);
+    if (o->max_errors > 0 && rejected >= o->max_errors) {
+        self->stats->stopped_max_errors = true;
+        return true;
+    }
+    return false;
+}
+
+/*  The parser loop: read every row, fill and queue batches. @return CS_OK
+ *  or the reader's error. */
+static int
+s_parse(s_seed_t *self, double start)
+{
+    const cs_seed_opts_t *o = self->opts;
+    size_t batch_rows =
+        o->batch_rows ? o->batch_rows : CS_SEED_BATCH_ROWS_DEFAULT;
+    s_batch_t *batch = s_take_free(self);
+    if (!batch) {
+        return CS_OK;
+    }
+    cs_row_t row;
+    s_reason_t why;
+    int rc = CS_OK;
+    uint64_t bytes = 0;
+    double next_report = 0;
+    size_t tick = 0;
+    bool replaying = self->replay_until > 0;
+    while (true) {
+        if (s_should_stop(self)) {
+            break;
+        }
+        rc = s_next_row(self, &row);
+        if (rc == CS_ENOENT) {
+            rc = CS_OK;
+            self->stats->complete = true;
+            break;
+        }
+        if (rc != CS_OK && rc != CS_EPROTO) {
+            break;
+        }
+        bytes = row.end_offset;
+        if (++tick % 256 == 0) {
+            double now = s_now();
+            if (now >= next_report) {
+                s_report(self, start, bytes, replaying, false);
+                next_report = now + S_PROGRESS_NS / 1e9;
+            }
+        }
+        if (replaying && row.end_offset <= self->replay_until) {
+            if (rc == CS_OK) {
+                (void) s_row_to_delta(self, &row, true, batch, &why);
+            }
+            continue;
+        }
+        replaying = false;
+        self->stats->rows_read++;
+        self->rows_total++;
+        bool good = false;
+        if (rc == CS_OK) {
+            good = s_row_to_delta(self, &row, false, batch, &why);
+        } else {
+            s_reason(&why, "%s", row.error ? row.error : "bad row");
+        }
+        rc = CS_OK;
+        if (!good) {
+            s_batch_add_reject(batch, row.line, row.offset, why.text, row.raw,
+                               row.raw_len);
+            self->rejected_run++;
+            self->rejected_total++;
+        }
+        batch->rows++;
+        batch->input_bytes += row.raw_len;
+        batch->end_offset = row.end_offset;
+        batch->last_line = row.line;
+        if (batch->n >= batch_rows || batch->input_bytes >= S_BATCH_BYTES_MAX ||
+            batch->arena_len >= S_BATCH_BYTES_MAX) {
+            batch->rows_total = self->rows_total;
+            batch->rejected_total = self->rejected_total;
+            batch->dups_total = self->dups_total;
+            if (!s_queue(self, batch)) {
+                batch = NULL;
+                break;
+            }
+            batch = s_take_free(self);
+            if (!batch) {
+                break;
+            }
+        }
+    }
+    if (batch) {
+        if (batch->rows > 0) {
+            batch->rows_total = self->rows_total;
+            batch->rejected_total = self->rejected_total;
+            batch->dups_total = self->dups_total;
+            (void) s_queue(self, batch);
+        } else {
+            pthread_mutex_lock(&self->mu);
+            self->free_list[self->free_count++] = batch;
+            pthread_mutex_unlock(&self->mu);
+        }
+    }
+    self->stats->bytes = bytes;
+    s_report(self, start, bytes, false, true);
+    return rc;
+}
+
+/* ---------------- --delete-missing ---------------- */
+
+typedef struct {
+    s_seed_t *seed;        /* the run */
+    char **ids;            /* ids to tombstone, owned */
+    size_t count;          /* used */
+    size_t cap;            /* allocated */
+    cs_stamp_t stamp;      /* the tombstone's stamp */
+    uint64_t would_delete; /* dry run: visible records it would hide */
+} s_missing_t;
+
+static bool
+s_missing_visit(void *arg, const char *collection, const char *id,
+                const cs_record_t *record)
+{
+    (void) collection;
+    s_missing_t *m = arg;
+    if (cs_record_field_count(record) == 0) {
+        return true; /* nothing visible to delete */
+    }
+    if (s_idset_has(&m->seed->ids,
+                    s_idset_hash(&m->seed->ids, id, strlen(id)))) {
+        return true;
+    }
+    if (m->seed->opts->dry_run) {
+        cs_record_t *copy = cs_record_dup(record);
+        (void) cs_record_delete(copy, m->stamp, 0);
+        if (cs_record_field_count(copy) == 0) {
+            m->would_delete++;
+        }
+        cs_record_destroy(&copy);
+        return true;
+    }
+    m->ids = s_grow(m->ids, &m->cap, m->count + 1, sizeof *m->ids);
+    m->ids[m->count] = strdup(id);
+    if (!m->ids[m->count]) {
+        abort();
+    }
+    m->count++;
+    return true;
+}
+
+static int
+s_delete_missing(s_seed_t *self)
+{
+    const cs_seed_opts_t *o = self->opts;
+    s_missing_t m = { .seed = self };
+    m.stamp = (cs_stamp_t){ cs_hlc_make((uint64_t) self->as_of_ms, 0),
+                            CS_SEED_ORIGIN };
+    int rc = cs_store_scan(self->store, o->collection, s_missing_visit, &m);
+    if (rc != CS_OK) {
+        s_err("--delete-missing: scanning %s: %s", o->collection,
+              cs_strerror(rc));
+        goto out_free;
+    }
+    if (o->dry_run) {
+        self->stats->records_deleted += m.would_delete;
+        self->stats->missing_deleted += m.would_delete;
+        goto out_free;
+    }
+    size_t chunk = o->batch_rows ? o->batch_rows : CS_SEED_BATCH_ROWS_DEFAULT;
+    cs_store_delta_t *deltas = s_alloc(chunk * sizeof *deltas);
+    for (size_t done = 0; done < m.count && rc == CS_OK; done += chunk) {
+        size_t n = m.count - done < chunk ? m.count - done : chunk;
+        for (size_t i = 0; i < n; i++) {
+            cs_record_t *tomb = cs_record_new();
+            (void) cs_record_delete(tomb, m.stamp, 0);
+            deltas[i] = (cs_store_delta_t){ .collection = o->collection,
+                                            .id = m.ids[done + i],
+                                            .record = tomb };
+        }
+        cs_store_import_stats_t st;
+        rc = cs_store_import(self->store, deltas, n, NULL, NULL, 0, &st);
+        for (size_t i = 0; i < n; i++) {
+            cs_record_t *tomb = (cs_record_t *) (uintptr_t) deltas[i].record;
+            cs_record_destroy(&tomb);
+        }
+        if (rc != CS_OK) {
+            s_err("--delete-missing: %s", cs_strerror(rc));
+            break;
+        }
+        self->stats->records_deleted += st.records_deleted;
+        self->stats->missing_deleted += st.records_deleted;
+        self->stats->records_updated += st.records_updated;
+    }
+    free(deltas);
+out_free:
+    for (size_t i = 0; i < m.count; i++) {
+        free(m.ids[i]);
+    }
+    free(m.ids);
+    return rc;
+}
+
+/* ---------------- the run ---------------- */
+
+/*  Open the input and the reader, and fill in its identity. */
+static int
+s_open_input(s_seed_t *self)
+{
+    const cs_seed_opts_t *o = self->opts;
+    bool use_stdin = strcmp(o->input, "-") == 0;
+    self->fd = use_stdin ? STDIN_FILENO : open(o->input, O_RDONLY | O_CLOEXEC);
+    if (self->fd < 0) {
+        s_err("%s: %s", o->input, strerror(errno));
+        return CS_EIO;
+    }
+    struct stat st;
+    if (fstat(self->fd, &st) != 0) {
+        s_err("%s: %s", o->input, strerror(errno));
+        return CS_EIO;
+    }
+    bool regular = S_ISREG(st.st_mode);
+    if (regular) {
+        self->ident.dev = (uint64_t) st.st_dev;
+        self->ident.ino = (uint64_t) st.st_ino;
+        self->ident.size = (uint64_t) st.st_size;
+        self->ident.mtime_ns =
+            (int64_t) st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+        (void) posix_fadvise(self->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    }
+    self->write_ckpt = regular && !use_stdin && !o->dry_run;
+    cs_seed_format_t format = cs_seed_format_of(o->format, o->input);
+    self->stats->format = format;
+    self->is_csv = format == CS_SEED_FORMAT_CSV;
+    self->ident.flags = self->is_csv ? 0 : 1;
+    const char *name = use_stdin ? "standard input" : o->input;
+    int rc = self->is_csv ? cs_csv_open(self->fd, name, &o->csv, &self->csv)
+                          : cs_jsonl_open(self->fd, name, NULL, &self->jsonl);
+    if (rc != CS_OK) {
+        if (rc == CS_EPROTO) {
+            s_err("%s: no usable header row", name);
+        } else if (rc != CS_EIO) {
+            s_err("%s: %s", name, cs_strerror(rc));
+        }
+        return rc;
+    }
+    if (self->is_csv) {
+        bool bom = false;
+        self->stats->encoding =
+            cs_csv_encoding_name(cs_csv_encoding(self->csv, &bom));
+        self->stats->delimiter = cs_csv_delimiter(self->csv);
+    }
+    /* the as-of time */
+    if (o->as_of_set) {
+        self->as_of_ms = o->as_of_ms;
+        self->stats->as_of_source = CS_SEED_AS_OF_OPTION;
+    } else if (regular) {
+        self->as_of_ms = self->ident.mtime_ns / 1000000;
+        self->stats->as_of_source = CS_SEED_AS_OF_MTIME;
+    } else if (o->timestamp_column && !o->delete_missing) {
+        self->stats->as_of_source = CS_SEED_AS_OF_NONE;
+    } else {
+        s_err("%s is not a regular file, so it has no modification time: "
+              "give --as-of TIME%s",
+              name, o->delete_missing ? "" : " or --timestamp-column COL");
+        return CS_EINVAL;
+    }
+    if (self->as_of_ms < 0) {
+        s_err("the as-of time is before 1970");
+        return CS_EINVAL;
+    }
+    self->stats->as_of_ms = self->as_of_ms;
+    return CS_OK;
+}
+
+/*  Read, check and apply the checkpoint for --resume; note one left by an
+ *  interrupted run otherwise. */
+static int
+s_load_checkpoint(s_seed_t *self, s_ckpt_t *ck, bool *have)
+{
+    const cs_seed_opts_t *o = self->opts;
+    *have = false;
+    if (o->dry_run) {
+        return CS_OK;
+    }
+    uint8_t buf[CS_STORE_CHECKPOINT_MAX];
+    size_t len = 0;
+    int rc = cs_store_checkpoint_get(self->store, self->ckpt_name, buf,
+                                     sizeof buf, &len);
+    if (rc == CS_ENOENT) {
+        return CS_OK;
+    }
+    if (rc != CS_OK && rc != CS_ELIMIT) {
+        s_err("reading the checkpoint: %s", cs_strerror(rc));
+        return rc;
+    }
+    self->stats->checkpoint_found = true;
+    if (!o->resume) {
+        return CS_OK;
+    }
+    if (rc == CS_ELIMIT || !s_ckpt_decode(buf, len, ck)) {
+        s_err("the checkpoint of collection %s was written by another "
+              "version of crmsync: run without --resume to start over",
+              o->collection);
+        return CS_EINVAL;
+    }
+    if (ck->dev != self->ident.dev || ck->ino != self->ident.ino ||
+        ck->size != self->ident.size || ck->mtime_ns != self->ident.mtime_ns) {
+        s_err("cannot resume: the interrupted seed of collection %s read "
+              "another input (or %s changed since: size, time or inode "
+              "differ); run without --resume to start over",
+              o->collection, o->input);
+        return CS_EINVAL;
+    }
+    if ((ck->flags & 1) != (self->ident.flags & 1) ||
+        memcmp(ck->fingerprint, self->ident.fingerprint, S_FINGERPRINT) != 0) {
+        s_err("cannot resume: the interrupted seed of collection %s was "
+              "started with other options (mapping, columns, --null, "
+              "--sf-ids, times or format); give the same options, or run "
+              "without --resume to start over",
+              o->collection);
+        return CS_EINVAL;
+    }
+    if (ck->offset > self->ident.size) {
+        s_err("cannot resume: the checkpoint points past the end of %s",
+              o->input);
+        return CS_EINVAL;
+    }
+    *have = true;
+    return CS_OK;
+}
+
+static int
+s_open_rejects(s_seed_t *self, const s_ckpt_t *ck, bool resuming)
+{
+    const char *path = self->opts->rejects_path;
+    if (!path) {
+        return CS_OK;
+    }
+    int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (resuming ? 0 : O_TRUNC);
+    int fd = open(path, flags, 0666);
+    if (fd < 0) {
+        s_err("%s: %s", path, strerror(errno));
+        return CS_EIO;
+    }
+    if (resuming) {
+        /* drop what the interrupted run wrote after its last commit */
+        struct stat st;
+        if (fstat(fd, &st) == 0 && (uint64_t) st.st_size > ck->rejects_size &&
+            ftruncate(fd, (off_t) ck->rejects_size) != 0) {
+            s_err("%s: %s", path, strerror(errno));
+            close(fd);
+            return CS_EIO;
+        }
+        if (lseek(fd, 0, SEEK_END) < 0) {
+            s_err("%s: %s", path, strerror(errno));
+            close(fd);
+            return CS_EIO;
+        }
+    }
+    self->rejects = fdopen(fd, "w");
+    if (!self->rejects) {
+        s_err("%s: %s", path, strerror(errno));
+        close(fd);
+        return CS_EIO;
+    }
+    off_t pos = ftello(self->rejects);
+    self->rejects_size = pos > 0 ? (uint64_t) pos : 0;
+    return CS_OK;
+}
+
+/*  Scan callback: stop at the first record with a visible field. */
+static bool
+s_find_visible(void *arg, const char *collection, const char *id,
+               const cs_record_t *record)
+{
+    (void) collection;
+    (void) id;
+    bool *found = arg;
+    *found = cs_record_field_count(record) > 0;
+    return !*found;
+}
+
+int
+cs_seed_run(cs_store_t *store, const cs_seed_opts_t *opts,
+            cs_seed_stats_t *stats)
+{
+    assert(store);
+    assert(opts);
+    assert(stats);
+    assert(opts->collection && opts->id_column && opts->input);
+    memset(stats, 0, sizeof *stats);
+    double start = s_now();
+    s_seed_t *self = calloc(1, sizeof *self);
+    if (!self) {
+        abort();
+    }
+    self->opts = opts;
+    self->stats = stats;
+    self->store = store;
+    self->fd = -1;
+    pthread_mutex_init(&self->mu, NULL);
+    pthread_cond_init(&self->cv, NULL);
+    for (size_t i = 0; i < S_BATCHES; i++) {
+        self->free_list[self->free_count++] = &self->batches[i];
+    }
+    s_idset_init(&self->ids);
+    snprintf(self->ckpt_name, sizeof self->ckpt_name, "seed:%s",
+             opts->collection);
+    char *map_text = NULL;
+    size_t map_len = 0;
+    bool writer_started = false;
+    pthread_t writer;
+    int rc = CS_OK;
+
+    if (opts->map_path) {
+        char err[256];
+        rc = s_read_map(opts->map_path, &map_text, &map_len);
+        if (rc == CS_OK) {
+            rc = cs_sdl_parse(map_text, map_len, &self->map, err, sizeof err);
+            if (rc != CS_OK) {
+                s_err("%s: %s", opts->map_path, err);
+                rc = CS_EINVAL;
+            }
+        }
+        if (rc != CS_OK) {
+            goto out;
+        }
+    }
+    rc = s_open_input(self);
+    if (rc != CS_OK) {
+        goto out;
+    }
+    s_fingerprint(opts, map_text, map_len, self->is_csv,
+                  self->ident.fingerprint);
+    if (opts->resume && !self->write_ckpt) {
+        s_err("--resume needs the input as a regular file (standard input "
+              "or a pipe cannot be resumed)");
+        rc = CS_EINVAL;
+        goto out;
+    }
+    s_ckpt_t ck;
+    memset(&ck, 0, sizeof ck);
+    bool have_ckpt = false;
+    rc = s_load_checkpoint(self, &ck, &have_ckpt);
+    if (rc != CS_OK) {
+        goto out;
+    }
+    if (have_ckpt) {
+        stats->resumed = true;
+        stats->resumed_offset = ck.offset;
+        stats->resumed_line = ck.last_line;
+        stats->earlier_rows = ck.rows;
+        stats->earlier_rejected = ck.rejected + ck.writer_rejected;
+        stats->earlier_duplicates = ck.duplicates;
+        self->replay_until = ck.offset;
+        self->rows_total = ck.rows;
+        self->rejected_total = ck.rejected;
+        self->dups_total = ck.duplicates;
+        self->writer_rejected = ck.writer_rejected;
+        if (!opts->as_of_set && ck.as_of_ms != self->as_of_ms) {
+            self->as_of_ms = ck.as_of_ms;
+            stats->as_of_ms = ck.as_of_ms;
+            stats->as_of_source = CS_SEED_AS_OF_CHECKPOINT;
+        }
+    }
+    bool any_visible = false;
+    rc = cs_store_scan(store, opts->collection, s_find_visible, &any_visible);
+    if (rc != CS_OK) {
+        s_err("reading the store: %s", cs_strerror(rc));
+        goto out;
+    }
+    self->fresh = !any_visible;
+    rc = s_open_rejects(self, &ck, have_ckpt);
+    if (rc != CS_OK) {
+        goto out;
+    }
+    if (self->is_csv) {
+        size_t count = 0;
+        const char *const *names = cs_csv_columns(self->csv, &count);
+        s_plan_build(self, names, count, true, &self->plan);
+        if (!self->plan.valid) {
+            s_err("%s: %s", opts->input, self->plan.error);
+            rc = CS_EINVAL;
+            goto out;
+        }
+    }
+
+    /* the writer runs with the stop signals blocked: they go to the parser */
+    sigset_t block;
+    sigset_t old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    int prc = pthread_create(&writer, NULL, s_writer_main, self);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (prc != 0) {
+        s_err("cannot start the writer thread: %s", strerror(prc));
+        rc = CS_EIO;
+        goto out;
+    }
+    writer_started = true;
+    int parse_rc = s_parse(self, start);
+    s_close_queue(self);
+    pthread_join(writer, NULL);
+    writer_started = false;
+    stats->rejected = self->rejected_run + self->writer_rejected_run;
+    if (self->failed) {
+        rc = self->writer_rc;
+        if (rc != CS_EIO) {
+            s_err("writing to the store: %s", cs_strerror(rc));
+        }
+        goto out;
+    }
+    if (parse_rc != CS_OK) {
+        rc = parse_rc;
+        goto out;
+    }
+    bool finished =
+        stats->complete && !stats->interrupted && !stats->stopped_max_errors;
+    if (finished && opts->delete_missing) {
+        rc = s_delete_missing(self);
+        if (rc != CS_OK) {
+            goto out;
+        }
+    }
+    if (finished && !opts->dry_run) {
+        rc = cs_store_checkpoint_clear(store, self->ckpt_name);
+        if (rc != CS_OK) {
+            s_err("clearing the checkpoint: %s", cs_strerror(rc));
+            goto out;
+        }
+    }
+out:
+    if (writer_started) {
+        s_close_queue(self);
+        pthread_join(writer, NULL);
+    }
+    if (self->rejects) {
+        if (fclose(self->rejects) != 0 && rc == CS_OK) {
+            s_err("%s: %s", opts->rejects_path, strerror(errno));
+            rc = CS_EIO;
+        }
+    }
+    stats->rejected = self->rejected_run + self->writer_rejected_run;
+    cs_csv_destroy(&self->csv);
+    cs_jsonl_destroy(&self->jsonl);
+    if (self->fd >= 0 && self->fd != STDIN_FILENO) {
+        close(self->fd);
+    }
+    for (size_t i = 0; i < S_BATCHES; i++) {
+        s_batch_fini(&self->batches[i]);
+    }
+    s_plan_fini(&self->plan);
+    cs_sdl_destroy(&self->map);
+    free(map_text);
+    s_idset_fini(&self->ids);
+    pthread_cond_destroy(&self->cv);
+    pthread_mutex_destroy(&self->mu);
+    free(self);
+    stats->seconds = s_now() - start;
+    return rc;
+}
