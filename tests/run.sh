@@ -14,7 +14,9 @@ bash deploy/deps.sh --test
 # npm packages the CSV reader is compared with (tests/import/): CS_NPM_DIR
 # of the builds below points here. Without them those two ctests skip.
 echo "== npm: csv-spectrum, papaparse"
-npm install --no-save --no-audit --no-fund --loglevel=error \
+# Bounded: a registry that does not answer fails the run instead of hanging.
+timeout 600 npm install --no-save --no-audit --no-fund --loglevel=error \
+    --fetch-timeout=60000 --fetch-retries=3 \
     --prefix "$top/build/npm" csv-spectrum@2.0.0 papaparse@5 >/dev/null
 
 jobs=$(nproc)
