@@ -66,6 +66,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tools/cs_sfid.h"
+
 #define S_PROG       "gen_contacts"
 #define S_EXIT_OK    0
 #define S_EXIT_FAIL  1
@@ -82,7 +84,6 @@
 #define S_FALLBACK '|' /* "UTF-8 text|ASCII form" in the pools */
 #define S_BASE62 \
     "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-#define S_SFID_SUFFIX "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
 #define S_ID_SPACE    56800235584ULL /* 62^6: the counter part of an id */
 #define S_PERM_BITS   36             /* 2^36 > 62^6 */
 
@@ -1080,16 +1081,7 @@ s_put_sfid(s_gen_t *self, const char *prefix, uint64_t counter)
         id[i] = S_BASE62[counter % 62];
         counter /= 62;
     }
-    for (int chunk = 0; chunk < 3; chunk++) {
-        unsigned bits = 0;
-        for (int j = 0; j < 5; j++) {
-            char c = id[chunk * 5 + j];
-            if (c >= 'A' && c <= 'Z') {
-                bits |= 1u << j;
-            }
-        }
-        id[15 + chunk] = S_SFID_SUFFIX[bits];
-    }
+    cs_sfid_suffix(id, id + 15);
     s_put(self, id, sizeof(id));
 }
 

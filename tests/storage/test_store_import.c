@@ -22,14 +22,9 @@
 #define S_T0        UINT64_C(1700000000000) /* the store's wall clock, ms */
 #define S_DAY       UINT64_C(86400000)      /* ms */
 #define S_ITEMS_MAX 4096
-#define S_CKPT      "seed:contacts.csv"
 
-/* A store in its own temporary directory, with an injected clock. */
-typedef struct {
-    char dir[64];      /* mkdtemp result */
-    uint64_t now;      /* wall clock seen by the store, ms */
-    cs_store_t *store; /* open store, or NULL */
-} s_fix_t;
+#include "store_fixture.h"
+#define S_CKPT "seed:contacts.csv"
 
 /* Records collected from a scan or a feed read. */
 typedef struct {
@@ -51,69 +46,6 @@ typedef struct {
 } s_batch_t;
 
 /* ---------------- fixture helpers ---------------- */
-
-static uint64_t
-s_clock(void *arg)
-{
-    return *(const uint64_t *) arg;
-}
-
-static void
-s_mkdtemp(char dir[64])
-{
-    strcpy(dir, "/tmp/cs_import_test.XXXXXX");
-    assert_non_null(mkdtemp(dir));
-}
-
-static void
-s_rmdir(const char *dir)
-{
-    char path[128];
-    snprintf(path, sizeof path, "%s/data.mdb", dir);
-    unlink(path);
-    snprintf(path, sizeof path, "%s/lock.mdb", dir);
-    unlink(path);
-    assert_int_equal(rmdir(dir), 0);
-}
-
-static cs_store_opts_t
-s_opts(s_fix_t *fix)
-{
-    cs_store_opts_t opts = { .clock = s_clock, .clock_arg = &fix->now };
-    return opts;
-}
-
-static void
-s_reopen(s_fix_t *fix, const cs_store_opts_t *opts)
-{
-    cs_store_destroy(&fix->store);
-    cs_store_opts_t defaults = s_opts(fix);
-    assert_int_equal(
-        cs_store_open(fix->dir, opts ? opts : &defaults, &fix->store), CS_OK);
-}
-
-static int
-s_setup(void **state)
-{
-    s_fix_t *fix = calloc(1, sizeof *fix);
-    assert_non_null(fix);
-    s_mkdtemp(fix->dir);
-    fix->now = S_T0;
-    assert_int_equal(cs_store_create(fix->dir, S_NODE), CS_OK);
-    s_reopen(fix, NULL);
-    *state = fix;
-    return 0;
-}
-
-static int
-s_teardown(void **state)
-{
-    s_fix_t *fix = *state;
-    cs_store_destroy(&fix->store);
-    s_rmdir(fix->dir);
-    free(fix);
-    return 0;
-}
 
 /* A second store for comparisons, with the fixture's clock. */
 static cs_store_t *
