@@ -8,7 +8,8 @@
  *    serialises writers across processes and readers never block.
  *  - Do not use a store after fork(); open it again in the child.
  *  - Durable by default: every write returns only after its transaction is
- *    committed and synced (no MDB_NOSYNC, no MDB_WRITEMAP).
+ *    committed and synced (LMDB's default flags: never its no-sync or
+ *    write-map modes).
  *  - Scan and feed callbacks may read the store but must not write to it
  *    (a write could need to grow the map under the open read; asserted).
  *  - Every write to a store opened read-only fails with CS_EINVAL.
