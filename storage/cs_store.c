@@ -131,13 +131,20 @@ s_from_mdb(int rc, const char *what)
     }
 }
 
+/*  Write the low @p n bytes of @p value at @p out, big-endian. */
 static void
-s_be64_put(uint8_t out[8], uint64_t value)
+s_be_put(uint8_t *out, size_t n, uint64_t value)
 {
-    for (int i = 7; i >= 0; i--) {
+    for (size_t i = n; i-- > 0;) {
         out[i] = (uint8_t) (value & 0xFFu);
         value >>= 8;
     }
+}
+
+static void
+s_be64_put(uint8_t out[8], uint64_t value)
+{
+    s_be_put(out, 8, value);
 }
 
 static uint64_t
@@ -148,15 +155,6 @@ s_be64_get(const uint8_t in[8])
         value = (value << 8) | in[i];
     }
     return value;
-}
-
-static void
-s_be32_put(uint8_t out[4], uint32_t value)
-{
-    for (int i = 3; i >= 0; i--) {
-        out[i] = (uint8_t) (value & 0xFFu);
-        value >>= 8;
-    }
 }
 
 static uint64_t
@@ -1775,10 +1773,10 @@ s_digest_visit(void *arg, const MDB_val *key, const cs_record_t *rec)
     /* Length-prefixed, so (key, record) pairs cannot run into each other. */
     crypto_generichash_state *state = &ctx->states[key_hash[0]];
     uint8_t len_bytes[4];
-    s_be32_put(len_bytes, (uint32_t) key->mv_size);
+    s_be_put(len_bytes, 4, key->mv_size);
     crypto_generichash_update(state, len_bytes, sizeof len_bytes);
     crypto_generichash_update(state, key->mv_data, key->mv_size);
-    s_be32_put(len_bytes, (uint32_t) ctx->buf.len);
+    s_be_put(len_bytes, 4, ctx->buf.len);
     crypto_generichash_update(state, len_bytes, sizeof len_bytes);
     crypto_generichash_update(state, ctx->buf.data, ctx->buf.len);
     return true;

@@ -1,6 +1,7 @@
 /*  store_fixture - a store in its own temporary directory with an injected
- *  clock, for the cmocka tests of storage/. Include after defining S_NODE
- *  (the node id) and S_T0 (the clock's start, ms).
+ *  clock, and a collector of scanned or fed records, for the cmocka tests
+ *  of storage/. Include after defining S_NODE (the node id), S_T0 (the
+ *  clock's start, ms) and S_ITEMS_MAX (records a collector holds).
  *  SPDX-License-Identifier: MIT
  */
 #ifndef CS_TEST_STORE_FIXTURE_H
@@ -11,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "crdt/cs_codec.h"
 #include "storage/cs_store.h"
 
 /* A store in its own temporary directory, with an injected clock. */
@@ -81,6 +83,57 @@ s_teardown(void **state)
     s_rmdir(fix->dir);
     free(fix);
     return 0;
+}
+
+/* Records collected from a scan or feed read. */
+typedef struct {
+    char collection[CS_COLLECTION_MAX + 1]; /* key part */
+    char id[CS_ID_MAX + 1];                 /* key part */
+    cs_record_t *record;                    /* owned copy */
+    size_t bytes;                           /* canonical encoding size */
+} s_item_t;
+
+typedef struct {
+    s_item_t *items; /* S_ITEMS_MAX slots */
+    size_t n;        /* used */
+    size_t stop_at;  /* return false after this many (0: never) */
+} s_items_t;
+
+static inline s_items_t
+s_items_new(void)
+{
+    s_items_t items = { .items = calloc(S_ITEMS_MAX, sizeof(s_item_t)) };
+    assert_non_null(items.items);
+    return items;
+}
+
+static inline void
+s_items_free(s_items_t *items)
+{
+    for (size_t i = 0; i < items->n; i++) {
+        cs_record_destroy(&items->items[i].record);
+    }
+    free(items->items);
+    items->items = NULL;
+    items->n = 0;
+}
+
+static inline bool
+s_collect(void *arg, const char *collection, const char *id,
+          const cs_record_t *record)
+{
+    s_items_t *items = arg;
+    assert_true(items->n < S_ITEMS_MAX);
+    s_item_t *item = &items->items[items->n++];
+    snprintf(item->collection, sizeof item->collection, "%s", collection);
+    snprintf(item->id, sizeof item->id, "%s", id);
+    item->record = cs_record_dup(record);
+    cs_buf_t buf;
+    cs_buf_init(&buf);
+    cs_codec_encode_record(record, CS_CODEC_CANONICAL, &buf);
+    item->bytes = buf.len;
+    cs_buf_fini(&buf);
+    return items->stop_at == 0 || items->n < items->stop_at;
 }
 
 #endif /* CS_TEST_STORE_FIXTURE_H */

@@ -26,20 +26,6 @@
 
 #include "store_fixture.h"
 
-/* Records collected from a scan or feed read. */
-typedef struct {
-    char collection[CS_COLLECTION_MAX + 1]; /* key part */
-    char id[CS_ID_MAX + 1];                 /* key part */
-    cs_record_t *record;                    /* owned copy */
-    size_t bytes;                           /* canonical encoding size */
-} s_item_t;
-
-typedef struct {
-    s_item_t *items; /* S_ITEMS_MAX slots */
-    size_t n;        /* used */
-    size_t stop_at;  /* return false after this many (0: never) */
-} s_items_t;
-
 /* ---------------- fixture helpers ---------------- */
 
 static int
@@ -79,42 +65,6 @@ s_head(cs_store_t *store)
     return info.feed_head;
 }
 
-static s_items_t
-s_items_new(void)
-{
-    s_items_t items = { .items = calloc(S_ITEMS_MAX, sizeof(s_item_t)) };
-    assert_non_null(items.items);
-    return items;
-}
-
-static void
-s_items_free(s_items_t *items)
-{
-    for (size_t i = 0; i < items->n; i++) {
-        cs_record_destroy(&items->items[i].record);
-    }
-    free(items->items);
-    items->items = NULL;
-    items->n = 0;
-}
-
-static bool
-s_collect(void *arg, const char *collection, const char *id,
-          const cs_record_t *record)
-{
-    s_items_t *items = arg;
-    assert_true(items->n < S_ITEMS_MAX);
-    s_item_t *item = &items->items[items->n++];
-    snprintf(item->collection, sizeof item->collection, "%s", collection);
-    snprintf(item->id, sizeof item->id, "%s", id);
-    item->record = cs_record_dup(record);
-    cs_buf_t buf;
-    cs_buf_init(&buf);
-    cs_codec_encode_record(record, CS_CODEC_CANONICAL, &buf);
-    item->bytes = buf.len;
-    cs_buf_fini(&buf);
-    return items->stop_at == 0 || items->n < items->stop_at;
-}
 
 /* A remote record with one string field stamped (hlc, origin). */
 static cs_record_t *

@@ -26,18 +26,6 @@
 #include "store_fixture.h"
 #define S_CKPT "seed:contacts.csv"
 
-/* Records collected from a scan or a feed read. */
-typedef struct {
-    char collection[CS_COLLECTION_MAX + 1]; /* key part */
-    char id[CS_ID_MAX + 1];                 /* key part */
-    cs_record_t *record;                    /* owned copy */
-} s_item_t;
-
-typedef struct {
-    s_item_t *items; /* S_ITEMS_MAX slots */
-    size_t n;        /* used */
-} s_items_t;
-
 /* A batch under construction: keys and records it owns. */
 typedef struct {
     cs_store_delta_t deltas[S_ITEMS_MAX]; /* what cs_store_import takes */
@@ -153,38 +141,6 @@ s_reordered(const s_batch_t *batch, bool reverse, uint32_t shuffle_seed)
         out[j] = tmp;
     }
     return out;
-}
-
-static s_items_t
-s_items_new(void)
-{
-    s_items_t items = { .items = calloc(S_ITEMS_MAX, sizeof(s_item_t)) };
-    assert_non_null(items.items);
-    return items;
-}
-
-static void
-s_items_free(s_items_t *items)
-{
-    for (size_t i = 0; i < items->n; i++) {
-        cs_record_destroy(&items->items[i].record);
-    }
-    free(items->items);
-    items->items = NULL;
-    items->n = 0;
-}
-
-static bool
-s_collect(void *arg, const char *collection, const char *id,
-          const cs_record_t *record)
-{
-    s_items_t *items = arg;
-    assert_true(items->n < S_ITEMS_MAX);
-    s_item_t *item = &items->items[items->n++];
-    snprintf(item->collection, sizeof item->collection, "%s", collection);
-    snprintf(item->id, sizeof item->id, "%s", id);
-    item->record = cs_record_dup(record);
-    return true;
 }
 
 /* The feed since @p since, as collected deltas. */
