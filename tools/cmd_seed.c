@@ -187,7 +187,7 @@ s_progress(void *arg, const cs_seed_progress_t *p)
         }
         return;
     }
-    char rows[32];
+    char rows[32], per_second[32];
     double mb = (double) p->bytes / 1e6;
     double rate = p->seconds > 0 ? (double) p->rows / p->seconds : 0;
     if (p->replaying) {
@@ -211,14 +211,16 @@ s_progress(void *arg, const cs_seed_progress_t *p)
                          ? (double) (p->bytes_total - p->bytes) / byte_rate
                          : 0;
         fprintf(stderr,
-                "\r\033[K[%s] %3d%%  %s rows  %.1f MB  %.0f rows/s  "
+                "\r\033[K[%s] %3d%%  %s rows  %.1f MB  %s rows/s  "
                 "ETA %d:%02d",
                 gauge, (int) (fraction * 100),
-                s_num(p->rows, rows, sizeof rows), mb, rate, (int) eta / 60,
-                (int) eta % 60);
+                s_num(p->rows, rows, sizeof rows), mb,
+                s_num((uint64_t) rate, per_second, sizeof per_second),
+                (int) eta / 60, (int) eta % 60);
     } else {
-        fprintf(stderr, "\r\033[K%s rows  %.1f MB  %.0f rows/s",
-                s_num(p->rows, rows, sizeof rows), mb, rate);
+        fprintf(stderr, "\r\033[K%s rows  %.1f MB  %s rows/s",
+                s_num(p->rows, rows, sizeof rows), mb,
+                s_num((uint64_t) rate, per_second, sizeof per_second));
     }
     if (p->rejected > 0) {
         fprintf(stderr, "  (%" PRIu64 " rejected)", p->rejected);
