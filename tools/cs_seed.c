@@ -73,6 +73,17 @@ s_alloc(size_t size)
     return p;
 }
 
+/*  @p p reallocated to @p cap items of @p item bytes; out of memory aborts. */
+static void *
+s_resize(void *p, size_t cap, size_t item)
+{
+    p = realloc(p, cap * item);
+    if (!p) {
+        abort();
+    }
+    return p;
+}
+
 static void *
 s_grow(void *p, size_t *cap, size_t need, size_t item)
 {
@@ -83,12 +94,8 @@ s_grow(void *p, size_t *cap, size_t need, size_t item)
     while (next < need) {
         next *= 2;
     }
-    p = realloc(p, next * item);
-    if (!p) {
-        abort();
-    }
     *cap = next;
-    return p;
+    return s_resize(p, next, item);
 }
 
 static double
@@ -456,27 +463,16 @@ s_batch_add_delta(s_batch_t *batch, const char *collection, const char *id,
                   uint16_t earlier)
 {
     if (batch->n == batch->cap) {
-        size_t cap = batch->cap;
-        batch->deltas =
-            s_grow(batch->deltas, &cap, batch->n + 1, sizeof *batch->deltas);
-        cap = batch->cap;
-        batch->id_offs =
-            s_grow(batch->id_offs, &cap, batch->n + 1, sizeof *batch->id_offs);
-        cap = batch->cap;
-        batch->lines =
-            s_grow(batch->lines, &cap, batch->n + 1, sizeof *batch->lines);
-        cap = batch->cap;
-        batch->offsets =
-            s_grow(batch->offsets, &cap, batch->n + 1, sizeof *batch->offsets);
-        cap = batch->cap;
-        batch->earlier =
-            s_grow(batch->earlier, &cap, batch->n + 1, sizeof *batch->earlier);
-        cap = batch->cap;
-        batch->order =
-            s_grow(batch->order, &cap, batch->n + 1, sizeof *batch->order);
-        cap = batch->cap;
-        batch->to_import = s_grow(batch->to_import, &cap, batch->n + 1,
-                                  sizeof *batch->to_import);
+        /* one capacity for the parallel arrays of the batch */
+        size_t cap = batch->cap ? batch->cap * 2 : 64;
+        batch->deltas = s_resize(batch->deltas, cap, sizeof *batch->deltas);
+        batch->id_offs = s_resize(batch->id_offs, cap, sizeof *batch->id_offs);
+        batch->lines = s_resize(batch->lines, cap, sizeof *batch->lines);
+        batch->offsets = s_resize(batch->offsets, cap, sizeof *batch->offsets);
+        batch->earlier = s_resize(batch->earlier, cap, sizeof *batch->earlier);
+        batch->order = s_resize(batch->order, cap, sizeof *batch->order);
+        batch->to_import =
+            s_resize(batch->to_import, cap, sizeof *batch->to_import);
         batch->cap = cap;
     }
     batch->id_offs[batch->n] = s_arena_put(batch, id, id_len);
