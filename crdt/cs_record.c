@@ -12,17 +12,27 @@
 
 #include "crdt/cs_record.h"
 
+/*  A field. Its name (NUL-terminated) and its string/binary bytes live in
+ *  the record's arena, so a record costs three allocations (struct, field
+ *  array, arena) however many fields it has: a seed builds a million of
+ *  them, and per-field mallocs were a third of its CPU time. */
 typedef struct {
-    char *name;       /* owned, NUL-terminated */
-    cs_value_t value; /* string/binary bytes owned (s_value_copy) */
-    cs_stamp_t stamp; /* winning write */
-    uint64_t seq;     /* local feed seq of the last change */
+    uint32_t name;     /* arena offset of the name */
+    uint32_t bytes;    /* arena offset of the str/bin bytes */
+    uint16_t name_len; /* bytes, NUL excluded (<= CS_FIELD_NAME_MAX) */
+    cs_value_t value;  /* str/bin: u.s.ptr is NULL, the bytes are at .bytes */
+    cs_stamp_t stamp;  /* winning write */
+    uint64_t seq;      /* local feed seq of the last change */
 } s_field_t;
 
 struct cs_record {
     s_field_t *fields; /* sorted by name, all visible */
     size_t count;      /* fields in use */
     size_t cap;        /* fields allocated */
+    char *arena;       /* names and str/bin bytes of the fields */
+    size_t arena_len;  /* bytes used, garbage included */
+    size_t arena_cap;  /* bytes allocated */
+    size_t garbage;    /* bytes of replaced values and dropped fields */
     bool has_tomb;     /* a tombstone is set */
     cs_stamp_t tomb;   /* tombstone stamp, if has_tomb */
     uint64_t tomb_seq; /* local seq of the tombstone's last change */
@@ -39,35 +49,27 @@ s_alloc(size_t size)
     return p;
 }
 
-/*  A copy of @p v whose string/binary bytes the caller owns. */
-static cs_value_t
-s_value_copy(const cs_value_t *v)
+static void *
+s_realloc(void *p, size_t size)
 {
-    cs_value_t copy = *v;
-    if (v->type == CS_VALUE_STR || v->type == CS_VALUE_BIN) {
-        char *bytes = s_alloc(v->u.s.len);
-        if (v->u.s.len) {
-            memcpy(bytes, v->u.s.ptr, v->u.s.len);
-        }
-        copy.u.s.ptr = bytes;
+    void *grown = realloc(p, size);
+    if (!grown) {
+        abort();
     }
-    return copy;
+    return grown;
 }
 
-static void
-s_value_free(cs_value_t *v)
+static bool
+s_has_bytes(const cs_value_t *v)
 {
-    if (v->type == CS_VALUE_STR || v->type == CS_VALUE_BIN) {
-        free((void *) (uintptr_t) v->u.s.ptr);
-        v->u.s.ptr = NULL;
-    }
+    return v->type == CS_VALUE_STR || v->type == CS_VALUE_BIN;
 }
 
-/*  What a field costs against CS_RECORD_BYTES_MAX. */
+/*  What a value costs against CS_RECORD_BYTES_MAX. */
 static size_t
 s_value_bytes(const cs_value_t *v)
 {
-    return v->type == CS_VALUE_STR || v->type == CS_VALUE_BIN ? v->u.s.len : 0;
+    return s_has_bytes(v) ? v->u.s.len : 0;
 }
 
 static size_t
@@ -76,12 +78,113 @@ s_field_bytes(const char *name, const cs_value_t *v)
     return strlen(name) + s_value_bytes(v);
 }
 
-static void
-s_field_free(s_field_t *field)
+static const char *
+s_name(const cs_record_t *self, const s_field_t *f)
 {
-    free(field->name);
-    field->name = NULL;
-    s_value_free(&field->value);
+    return self->arena + f->name;
+}
+
+/*  The field's value, its bytes pointing into the arena. */
+static cs_value_t
+s_value(const cs_record_t *self, const s_field_t *f)
+{
+    cs_value_t v = f->value;
+    if (s_has_bytes(&v)) {
+        v.u.s.ptr = self->arena + f->bytes;
+    }
+    return v;
+}
+
+/*  Bytes of the arena a field holds. */
+static size_t
+s_arena_bytes(const s_field_t *f)
+{
+    return (size_t) f->name_len + 1 + s_value_bytes(&f->value);
+}
+
+/*  Offset of @p p in the arena, or SIZE_MAX if it points elsewhere: a
+ *  caller may pass a view of this very record, which growing the arena
+ *  would move. */
+static size_t
+s_arena_offset(const cs_record_t *self, const char *p)
+{
+    uintptr_t at = (uintptr_t) p, base = (uintptr_t) self->arena;
+    return self->arena && at >= base && at < base + self->arena_len
+               ? (size_t) (at - base)
+               : SIZE_MAX;
+}
+
+/*  Append @p len bytes at @p p (and a NUL if @p nul) to the arena.
+ *  @return their offset. */
+static uint32_t
+s_arena_put(cs_record_t *self, const char *p, size_t len, bool nul)
+{
+    size_t need = self->arena_len + len + (nul ? 1 : 0);
+    if (need > self->arena_cap) {
+        size_t own = s_arena_offset(self, p);
+        size_t cap = self->arena_cap ? self->arena_cap : 256;
+        while (cap < need) {
+            cap *= 2;
+        }
+        self->arena = s_realloc(self->arena, cap);
+        self->arena_cap = cap;
+        if (own != SIZE_MAX) {
+            p = self->arena + own;
+        }
+    }
+    /* the limits keep a record's arena far below 4 GiB, see s_compact */
+    assert(need <= UINT32_MAX);
+    uint32_t off = (uint32_t) self->arena_len;
+    if (len) {
+        memcpy(self->arena + off, p, len);
+    }
+    if (nul) {
+        self->arena[off + len] = '\0';
+    }
+    self->arena_len = need;
+    return off;
+}
+
+/*  Give back the arena's garbage once it outweighs the live bytes, so a
+ *  record rewritten many times stays within about twice its size. */
+static void
+s_compact(cs_record_t *self)
+{
+    if (self->garbage < 4096 || self->garbage < self->arena_len / 2) {
+        return;
+    }
+    size_t live = self->arena_len - self->garbage;
+    char *arena = s_alloc(live);
+    size_t len = 0;
+    for (size_t i = 0; i < self->count; i++) {
+        s_field_t *f = &self->fields[i];
+        memcpy(arena + len, s_name(self, f), (size_t) f->name_len + 1);
+        f->name = (uint32_t) len;
+        len += (size_t) f->name_len + 1;
+        size_t vlen = s_value_bytes(&f->value);
+        if (vlen) {
+            memcpy(arena + len, self->arena + f->bytes, vlen);
+        }
+        f->bytes = (uint32_t) len;
+        len += vlen;
+    }
+    assert(len == live);
+    free(self->arena);
+    self->arena = arena;
+    self->arena_len = self->arena_cap = live;
+    self->garbage = 0;
+}
+
+/*  Store @p value in @p f, its bytes in the arena. */
+static void
+s_value_put(cs_record_t *self, s_field_t *f, const cs_value_t *value)
+{
+    f->value = *value;
+    f->bytes = 0;
+    if (s_has_bytes(value)) {
+        f->value.u.s.ptr = NULL;
+        f->bytes = s_arena_put(self, value->u.s.ptr, value->u.s.len, false);
+    }
 }
 
 int
@@ -142,10 +245,8 @@ cs_record_destroy(cs_record_t **self_p)
         return;
     }
     cs_record_t *self = *self_p;
-    for (size_t i = 0; i < self->count; i++) {
-        s_field_free(&self->fields[i]);
-    }
     free(self->fields);
+    free(self->arena);
     free(self);
     *self_p = NULL;
 }
@@ -156,21 +257,52 @@ s_push(cs_record_t *self, const char *name, const cs_value_t *value,
        cs_stamp_t stamp, uint64_t seq)
 {
     if (self->count == self->cap) {
-        self->cap = self->cap ? self->cap * 2 : 8;
-        s_field_t *grown = realloc(self->fields, self->cap * sizeof *grown);
-        if (!grown) {
-            abort();
-        }
-        self->fields = grown;
+        self->cap = self->cap ? self->cap * 2 : 16;
+        self->fields = s_realloc(self->fields, self->cap * sizeof *self->fields);
     }
     s_field_t *field = &self->fields[self->count++];
     size_t name_len = strlen(name);
-    field->name = s_alloc(name_len + 1);
-    memcpy(field->name, name, name_len + 1);
-    field->value = s_value_copy(value);
+    assert(name_len <= CS_FIELD_NAME_MAX);
+    field->name_len = (uint16_t) name_len;
+    /* the value may be a view of this record, which the name's put can
+     * move: note where it is first */
+    cs_value_t v = *value;
+    size_t own = s_has_bytes(&v) ? s_arena_offset(self, v.u.s.ptr) : SIZE_MAX;
+    field->name = s_arena_put(self, name, name_len, true);
+    if (own != SIZE_MAX) {
+        v.u.s.ptr = self->arena + own;
+    }
+    s_value_put(self, field, &v);
     field->stamp = stamp;
     field->seq = seq;
     self->bytes += name_len + s_value_bytes(value);
+}
+
+/*  Make the empty record @p dst a copy of @p src, seqs included. */
+static void
+s_copy(cs_record_t *dst, const cs_record_t *src)
+{
+    assert(dst->count == 0 && !dst->has_tomb && dst != src);
+    dst->has_tomb = src->has_tomb;
+    dst->tomb = src->tomb;
+    dst->tomb_seq = src->tomb_seq;
+    dst->bytes = src->bytes;
+    if (src->count == 0) {
+        return;
+    }
+    if (dst->cap < src->count) {
+        dst->fields = s_realloc(dst->fields, src->count * sizeof *dst->fields);
+        dst->cap = src->count;
+    }
+    memcpy(dst->fields, src->fields, src->count * sizeof *dst->fields);
+    dst->count = src->count;
+    if (dst->arena_cap < src->arena_len) {
+        dst->arena = s_realloc(dst->arena, src->arena_len);
+        dst->arena_cap = src->arena_len;
+    }
+    memcpy(dst->arena, src->arena, src->arena_len);
+    dst->arena_len = src->arena_len;
+    dst->garbage = src->garbage;
 }
 
 cs_record_t *
@@ -178,13 +310,7 @@ cs_record_dup(const cs_record_t *self)
 {
     assert(self);
     cs_record_t *copy = cs_record_new();
-    for (size_t i = 0; i < self->count; i++) {
-        const s_field_t *f = &self->fields[i];
-        s_push(copy, f->name, &f->value, f->stamp, f->seq);
-    }
-    copy->has_tomb = self->has_tomb;
-    copy->tomb = self->tomb;
-    copy->tomb_seq = self->tomb_seq;
+    s_copy(copy, self);
     return copy;
 }
 
@@ -193,9 +319,14 @@ static size_t
 s_find(const cs_record_t *self, const char *name, bool *found)
 {
     size_t lo = 0, hi = self->count;
+    /* records are mostly built in name order: try the end first */
+    if (hi > 0 && strcmp(s_name(self, &self->fields[hi - 1]), name) < 0) {
+        *found = false;
+        return hi;
+    }
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(self->fields[mid].name, name);
+        int c = strcmp(s_name(self, &self->fields[mid]), name);
         if (c == 0) {
             *found = true;
             return mid;
@@ -230,15 +361,16 @@ s_set(cs_record_t *self, const char *name, const cs_value_t *value,
     size_t at = s_find(self, name, &found);
     if (found) {
         s_field_t *f = &self->fields[at];
-        if (s_write_compare(stamp, value, f->stamp, &f->value) <= 0) {
+        cs_value_t old = s_value(self, f);
+        if (s_write_compare(stamp, value, f->stamp, &old) <= 0) {
             return false;
         }
-        self->bytes =
-            self->bytes - s_value_bytes(&f->value) + s_value_bytes(value);
-        s_value_free(&f->value);
-        f->value = s_value_copy(value);
+        self->bytes = self->bytes - s_value_bytes(&old) + s_value_bytes(value);
+        self->garbage += s_value_bytes(&old);
+        s_value_put(self, f, value);
         f->stamp = stamp;
         f->seq = seq;
+        s_compact(self);
         return true;
     }
     assert(self->count < CS_RECORD_FIELDS_MAX);
@@ -270,10 +402,11 @@ cs_record_set(cs_record_t *self, const char *name, const cs_value_t *value,
         size_t bytes = self->bytes + s_field_bytes(name, value);
         if (found) {
             const s_field_t *f = &self->fields[at];
-            if (s_write_compare(stamp, value, f->stamp, &f->value) <= 0) {
+            cs_value_t old = s_value(self, f);
+            if (s_write_compare(stamp, value, f->stamp, &old) <= 0) {
                 return CS_OK; /* loses: nothing to check */
             }
-            bytes -= s_field_bytes(f->name, &f->value);
+            bytes -= f->name_len + s_value_bytes(&old);
         } else if (self->count >= CS_RECORD_FIELDS_MAX) {
             return CS_ELIMIT;
         }
@@ -300,15 +433,16 @@ cs_record_delete(cs_record_t *self, cs_stamp_t stamp, uint64_t seq)
     self->tomb_seq = seq;
     size_t kept = 0;
     for (size_t i = 0; i < self->count; i++) {
-        if (s_is_buried(self, self->fields[i].stamp)) {
-            self->bytes -=
-                s_field_bytes(self->fields[i].name, &self->fields[i].value);
-            s_field_free(&self->fields[i]);
+        s_field_t *f = &self->fields[i];
+        if (s_is_buried(self, f->stamp)) {
+            self->bytes -= f->name_len + s_value_bytes(&f->value);
+            self->garbage += s_arena_bytes(f);
         } else {
-            self->fields[kept++] = self->fields[i];
+            self->fields[kept++] = *f;
         }
     }
     self->count = kept;
+    s_compact(self);
     return true;
 }
 
@@ -329,25 +463,24 @@ s_merge_fits(const cs_record_t *self, const cs_record_t *other)
 
     size_t i = 0, j = 0, count = 0, bytes = 0;
     while (i < self->count || j < other->count) {
-        const s_field_t *winner;
         int c = i == self->count ? 1
                 : j == other->count
                     ? -1
-                    : strcmp(self->fields[i].name, other->fields[j].name);
+                    : strcmp(s_name(self, &self->fields[i]),
+                             s_name(other, &other->fields[j]));
+        const s_field_t *winner;
         if (c < 0) {
             winner = &self->fields[i++];
         } else if (c > 0) {
             winner = &other->fields[j++];
         } else {
             const s_field_t *a = &self->fields[i++], *b = &other->fields[j++];
-            winner =
-                s_write_compare(a->stamp, &a->value, b->stamp, &b->value) >= 0
-                    ? a
-                    : b;
+            cs_value_t va = s_value(self, a), vb = s_value(other, b);
+            winner = s_write_compare(a->stamp, &va, b->stamp, &vb) >= 0 ? a : b;
         }
         if (!s_is_buried(&tomb, winner->stamp)) {
             count++;
-            bytes += s_field_bytes(winner->name, &winner->value);
+            bytes += winner->name_len + s_value_bytes(&winner->value);
         }
     }
     return count <= CS_RECORD_FIELDS_MAX && bytes <= CS_RECORD_BYTES_MAX;
@@ -362,6 +495,15 @@ cs_record_merge(cs_record_t *self, const cs_record_t *other, uint64_t seq,
     if (changed) {
         *changed = 0;
     }
+    if (cs_record_is_empty(self) && self != other) {
+        /* a new record (most of a bulk load): a copy */
+        s_copy(self, other);
+        cs_record_set_seq(self, seq);
+        if (changed) {
+            *changed = self->count + (self->has_tomb ? 1 : 0);
+        }
+        return CS_OK;
+    }
     if (!s_merge_fits(self, other)) {
         return CS_ELIMIT;
     }
@@ -373,7 +515,8 @@ cs_record_merge(cs_record_t *self, const cs_record_t *other, uint64_t seq,
      * tombstone, each field only moves to its final winner. */
     for (size_t j = 0; j < other->count; j++) {
         const s_field_t *f = &other->fields[j];
-        n += s_set(self, f->name, &f->value, f->stamp, seq);
+        cs_value_t v = s_value(other, f);
+        n += s_set(self, s_name(other, f), &v, f->stamp, seq);
     }
     if (changed) {
         *changed = n;
@@ -389,7 +532,8 @@ cs_record_delta_since(const cs_record_t *self, uint64_t since)
     for (size_t i = 0; i < self->count; i++) {
         const s_field_t *f = &self->fields[i];
         if (f->seq > since) {
-            s_push(delta, f->name, &f->value, f->stamp, f->seq);
+            cs_value_t v = s_value(self, f);
+            s_push(delta, s_name(self, f), &v, f->stamp, f->seq);
         }
     }
     if (self->has_tomb && self->tomb_seq > since) {
@@ -413,7 +557,7 @@ cs_record_field_at(const cs_record_t *self, size_t index)
     assert(self);
     assert(index < self->count);
     const s_field_t *f = &self->fields[index];
-    cs_field_t view = { f->name, f->value, f->stamp, f->seq };
+    cs_field_t view = { s_name(self, f), s_value(self, f), f->stamp, f->seq };
     return view;
 }
 
@@ -517,9 +661,9 @@ cs_record_equal(const cs_record_t *a, const cs_record_t *b)
     }
     for (size_t i = 0; i < a->count; i++) {
         const s_field_t *fa = &a->fields[i], *fb = &b->fields[i];
-        if (strcmp(fa->name, fb->name) != 0 ||
-            s_write_compare(fa->stamp, &fa->value, fb->stamp, &fb->value) !=
-                0) {
+        cs_value_t va = s_value(a, fa), vb = s_value(b, fb);
+        if (strcmp(s_name(a, fa), s_name(b, fb)) != 0 ||
+            s_write_compare(fa->stamp, &va, fb->stamp, &vb) != 0) {
             return false;
         }
     }

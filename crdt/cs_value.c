@@ -6,6 +6,15 @@
 
 #include "crdt/cs_value.h"
 
+/*  True if the 8 bytes at @p p are all ASCII. */
+static bool
+s_ascii8(const unsigned char *p)
+{
+    uint64_t word;
+    memcpy(&word, p, sizeof word);
+    return (word & UINT64_C(0x8080808080808080)) == 0;
+}
+
 cs_value_t
 cs_value_nil(void)
 {
@@ -109,6 +118,11 @@ cs_utf8_is_valid(const char *s, size_t len)
     const unsigned char *p = (const unsigned char *) s;
     size_t i = 0;
     while (i < len) {
+        /* CRM text is mostly ASCII: skip it eight bytes at a time */
+        if (len - i >= 8 && s_ascii8(p + i)) {
+            i += 8;
+            continue;
+        }
         unsigned char c = p[i];
         if (c < 0x80) {
             i++;
