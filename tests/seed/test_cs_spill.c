@@ -1,0 +1,197 @@
+/*  test_cs_spill - the external sort behind a seed of unordered input.
+ *  SPDX-License-Identifier: MIT
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tools/cs_spill.h"
+
+/* What one item should be: where it was added and what it holds. */
+typedef struct {
+    char key[24];
+    size_t key_len;
+    size_t run;
+    size_t seq; /* order of adding, over all runs */
+    size_t data_len;
+} s_want_t;
+
+static char s_dir[] = "/tmp/test_cs_spill.XXXXXX";
+
+static int
+s_setup(void **state)
+{
+    (void) state;
+    return mkdtemp(s_dir) ? 0 : -1;
+}
+
+static int
+s_teardown(void **state)
+{
+    (void) state;
+    return rmdir(s_dir); /* fails if a spill file was left behind */
+}
+
+/*  The payload of item @p seq: its length and a byte pattern from it. */
+static void
+s_fill(char *buf, size_t len, size_t seq)
+{
+    for (size_t i = 0; i < len; i++) {
+        buf[i] = (char) ((seq * 31 + i) & 0xff);
+    }
+}
+
+static int
+s_want_order(const void *a, const void *b)
+{
+    const s_want_t *x = a, *y = b;
+    size_t n = x->key_len < y->key_len ? x->key_len : y->key_len;
+    int c = memcmp(x->key, y->key, n);
+    if (c == 0) {
+        c = (x->key_len > y->key_len) - (x->key_len < y->key_len);
+    }
+    return c != 0 ? c : (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+static int
+s_key_order(const void *a, const void *b)
+{
+    const s_want_t *x = a, *y = b;
+    size_t n = x->key_len < y->key_len ? x->key_len : y->key_len;
+    int c = memcmp(x->key, y->key, n);
+    return c != 0 ? c : (x->key_len > y->key_len) - (x->key_len < y->key_len);
+}
+
+static void
+test_spill_merges_runs_in_key_then_run_order(void **state)
+{
+    (void) state;
+    enum { RUNS = 23, PER_RUN = 700 };
+    static s_want_t want[RUNS * PER_RUN];
+    static char big[3u << 20];
+    srand(7);
+    cs_spill_t *spill = NULL;
+    assert_int_equal(cs_spill_new(s_dir, &spill), CS_OK);
+    size_t n = 0;
+    for (size_t r = 0; r < RUNS; r++) {
+        s_want_t *run = &want[n];
+        for (size_t i = 0; i < PER_RUN; i++) {
+            s_want_t *w = &run[i];
+            /* few distinct keys, so equal keys meet across and within
+             * runs; lengths differ, so prefixes meet too */
+            int len = snprintf(w->key, sizeof w->key, "k%d",
+                               rand() % 5000 * (rand() % 2 ? 1 : 10));
+            w->key_len = (size_t) len;
+            w->run = r;
+            w->data_len = (size_t) (rand() % 300);
+        }
+        /* now and then an item over the read and write buffers */
+        if (r % 5 == 0) {
+            run[0].data_len = sizeof big - (size_t) r;
+        }
+        qsort(run, PER_RUN, sizeof *run, s_key_order); /* run order */
+        for (size_t i = 0; i < PER_RUN; i++) {
+            run[i].seq = n + i;
+            s_fill(big, run[i].data_len, run[i].seq);
+            assert_int_equal(cs_spill_add(spill, run[i].key, run[i].key_len,
+                                          big, run[i].data_len),
+                             CS_OK);
+        }
+        n += PER_RUN;
+        assert_int_equal(cs_spill_end_run(spill), CS_OK);
+        assert_int_equal(cs_spill_end_run(spill), CS_OK); /* empty: skipped */
+    }
+    assert_int_equal(cs_spill_count(spill), n);
+    qsort(want, n, sizeof *want, s_want_order);
+    assert_int_equal(cs_spill_merge(spill), CS_OK);
+    cs_spill_item_t item;
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(cs_spill_next(spill, &item), CS_OK);
+        assert_int_equal(item.key_len, want[i].key_len);
+        assert_memory_equal(item.key, want[i].key, item.key_len);
+        assert_int_equal(item.run, want[i].run);
+        assert_int_equal(item.data_len, want[i].data_len);
+        s_fill(big, want[i].data_len, want[i].seq);
+        if (item.data_len) {
+            assert_memory_equal(item.data, big, item.data_len);
+        }
+    }
+    assert_int_equal(cs_spill_next(spill, &item), CS_ENOENT);
+    assert_int_equal(cs_spill_next(spill, &item), CS_ENOENT);
+    cs_spill_destroy(&spill);
+    assert_null(spill);
+}
+
+static void
+test_spill_empty_gives_nothing(void **state)
+{
+    (void) state;
+    cs_spill_t *spill = NULL;
+    assert_int_equal(cs_spill_new(s_dir, &spill), CS_OK);
+    assert_int_equal(cs_spill_end_run(spill), CS_OK);
+    assert_int_equal(cs_spill_merge(spill), CS_OK);
+    cs_spill_item_t item;
+    assert_int_equal(cs_spill_next(spill, &item), CS_ENOENT);
+    cs_spill_destroy(&spill);
+    cs_spill_destroy(&spill); /* safe twice */
+}
+
+static void
+test_spill_last_run_needs_no_end_and_empty_items_pass(void **state)
+{
+    (void) state;
+    cs_spill_t *spill = NULL;
+    assert_int_equal(cs_spill_new(s_dir, &spill), CS_OK);
+    assert_int_equal(cs_spill_add(spill, "b", 1, NULL, 0), CS_OK);
+    assert_int_equal(cs_spill_end_run(spill), CS_OK);
+    assert_int_equal(cs_spill_add(spill, "", 0, "x", 1), CS_OK);
+    assert_int_equal(cs_spill_add(spill, "a", 1, "y", 1), CS_OK);
+    assert_int_equal(cs_spill_merge(spill), CS_OK); /* ends the open run */
+    cs_spill_item_t item;
+    const char *keys[] = { "", "a", "b" };
+    size_t runs[] = { 1, 1, 0 };
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(cs_spill_next(spill, &item), CS_OK);
+        assert_int_equal(item.key_len, strlen(keys[i]));
+        assert_memory_equal(item.key, keys[i], item.key_len);
+        assert_int_equal(item.run, runs[i]);
+    }
+    assert_int_equal(cs_spill_next(spill, &item), CS_ENOENT);
+    cs_spill_destroy(&spill);
+}
+
+static void
+test_spill_refuses_oversized_items_and_missing_dirs(void **state)
+{
+    (void) state;
+    cs_spill_t *spill = NULL;
+    assert_int_equal(cs_spill_new("/nonexistent/dir", &spill), CS_EIO);
+    assert_null(spill);
+    assert_int_equal(cs_spill_new(s_dir, &spill), CS_OK);
+    static char key[CS_SPILL_KEY_MAX + 1];
+    assert_int_equal(cs_spill_add(spill, key, sizeof key, NULL, 0), CS_EINVAL);
+    assert_int_equal(
+        cs_spill_add(spill, "k", 1, key, (size_t) CS_SPILL_DATA_MAX + 1),
+        CS_EINVAL);
+    assert_int_equal(cs_spill_count(spill), 0);
+    cs_spill_destroy(&spill);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_spill_merges_runs_in_key_then_run_order),
+        cmocka_unit_test(test_spill_empty_gives_nothing),
+        cmocka_unit_test(test_spill_last_run_needs_no_end_and_empty_items_pass),
+        cmocka_unit_test(test_spill_refuses_oversized_items_and_missing_dirs),
+    };
+    return cmocka_run_group_tests_name("tools/cs_spill", tests, s_setup,
+                                       s_teardown);
+}
