@@ -105,6 +105,12 @@ s_usage(FILE *out)
         "      --resume              continue a seed that was interrupted\n"
         "                            (same file and options; not for stdin)\n"
         "      --batch-size N        rows per transaction (default 20000)\n"
+        "      --no-sort             write rows in input order even when the\n"
+        "                            ids are not in order (by default such an\n"
+        "                            input is sorted first, through a\n"
+        "                            temporary file in DIR about the size of\n"
+        "                            the records, so the store is written in\n"
+        "                            order: faster, and half the size)\n"
         "      --progress WHEN       auto (default: when stderr is a\n"
         "                            terminal), always or never\n"
         "      --json                print the summary as one JSON object\n"
@@ -175,6 +181,23 @@ s_num(uint64_t n, char *buf, size_t cap)
     return buf;
 }
 
+/*  A 20-character gauge of @p done out of @p total into @p gauge; the
+ *  percentage. */
+static int
+s_gauge(uint64_t done, uint64_t total, char gauge[21])
+{
+    double fraction = total > 0 ? (double) done / (double) total : 0;
+    if (fraction > 1) {
+        fraction = 1;
+    }
+    int filled = (int) (fraction * 20);
+    for (int i = 0; i < 20; i++) {
+        gauge[i] = i < filled ? '#' : '.';
+    }
+    gauge[20] = '\0';
+    return (int) (fraction * 100);
+}
+
 static void
 s_progress(void *arg, const cs_seed_progress_t *p)
 {
@@ -190,22 +213,19 @@ s_progress(void *arg, const cs_seed_progress_t *p)
     char rows[32], per_second[32];
     double mb = (double) p->bytes / 1e6;
     double rate = p->seconds > 0 ? (double) p->rows / p->seconds : 0;
-    if (p->replaying) {
+    char gauge[21];
+    if (p->to_load > 0) {
+        int pct = s_gauge(p->loaded, p->to_load, gauge);
+        fprintf(stderr, "\r\033[K[%s] %3d%%  writing in id order: %s of %s",
+                gauge, pct, s_num(p->loaded, rows, sizeof rows),
+                s_num(p->to_load, per_second, sizeof per_second));
+    } else if (p->replaying) {
         fprintf(stderr,
                 "\r\033[Kresume: skipping the rows already loaded... "
                 "%.1f MB",
                 mb);
     } else if (p->bytes_total > 0) {
-        double fraction = (double) p->bytes / (double) p->bytes_total;
-        if (fraction > 1) {
-            fraction = 1;
-        }
-        int filled = (int) (fraction * 20);
-        char gauge[21];
-        for (int i = 0; i < 20; i++) {
-            gauge[i] = i < filled ? '#' : '.';
-        }
-        gauge[20] = '\0';
+        int pct = s_gauge(p->bytes, p->bytes_total, gauge);
         double byte_rate = p->seconds > 0 ? (double) p->bytes / p->seconds : 0;
         double eta = byte_rate > 0
                          ? (double) (p->bytes_total - p->bytes) / byte_rate
@@ -213,8 +233,7 @@ s_progress(void *arg, const cs_seed_progress_t *p)
         fprintf(stderr,
                 "\r\033[K[%s] %3d%%  %s rows  %.1f MB  %s rows/s  "
                 "ETA %d:%02d",
-                gauge, (int) (fraction * 100),
-                s_num(p->rows, rows, sizeof rows), mb,
+                gauge, pct, s_num(p->rows, rows, sizeof rows), mb,
                 s_num((uint64_t) rate, per_second, sizeof per_second),
                 (int) eta / 60, (int) eta % 60);
     } else {
@@ -309,11 +328,11 @@ s_summary_json(FILE *out, const cs_seed_opts_t *o, const cs_seed_stats_t *s)
     s_json_key_str(out, "rejects_file", o->rejects_path);
     fprintf(out,
             ",\"dry_run\":%s,\"complete\":%s,\"interrupted\":%s,"
-            "\"stopped_max_errors\":%s,\"resumed\":%s",
+            "\"stopped_max_errors\":%s,\"resumed\":%s,\"sorted\":%s",
             o->dry_run ? "true" : "false", s->complete ? "true" : "false",
             s->interrupted ? "true" : "false",
             s->stopped_max_errors ? "true" : "false",
-            s->resumed ? "true" : "false");
+            s->resumed ? "true" : "false", s->sorted ? "true" : "false");
     if (s->resumed) {
         fprintf(out,
                 ",\"resumed_offset\":%" PRIu64 ",\"earlier_rows\":%" PRIu64
@@ -376,6 +395,9 @@ s_summary_text(FILE *out, const cs_seed_opts_t *o, const cs_seed_stats_t *s)
                 s->samples[i].reason);
     }
     fprintf(out, "  duplicates  %s\n", s_num(s->duplicates, n, sizeof n));
+    if (s->sorted) {
+        fprintf(out, "  order       ids not in order: sorted before writing\n");
+    }
     if (s->skewed > 0) {
         fprintf(out, "  ahead       %" PRIu64 " stamps ahead of the clock\n",
                 s->skewed);
@@ -470,6 +492,7 @@ enum {
     S_OPT_BATCH_SIZE,
     S_OPT_PROGRESS,
     S_OPT_JSON,
+    S_OPT_NO_SORT,
 };
 
 int
@@ -499,6 +522,7 @@ cs_cmd_seed(int argc, char **argv)
         { "batch-size", required_argument, NULL, S_OPT_BATCH_SIZE },
         { "progress", required_argument, NULL, S_OPT_PROGRESS },
         { "json", no_argument, NULL, S_OPT_JSON },
+        { "no-sort", no_argument, NULL, S_OPT_NO_SORT },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -506,6 +530,7 @@ cs_cmd_seed(int argc, char **argv)
     memset(&o, 0, sizeof o);
     const char *data = NULL;
     const char *progress = "auto";
+    bool no_sort = false;
     bool json = false;
     s_list_t exclude = { 0 };
     s_list_t nulls = { 0 };
@@ -608,6 +633,9 @@ cs_cmd_seed(int argc, char **argv)
         case S_OPT_RESUME:
             o.resume = true;
             break;
+        case S_OPT_NO_SORT:
+            no_sort = true;
+            break;
         case S_OPT_BATCH_SIZE:
             if (!cs_cli_parse_count(optarg, &count) || count == 0 ||
                 count > 10000000) {
@@ -695,10 +723,12 @@ cs_cmd_seed(int argc, char **argv)
     o.stop = &s_stop;
 
     cs_store_t *store = NULL;
-    exit_code = cs_cli_open_store(S_CMD, data, o.dry_run, &store, NULL);
+    const char *dir = NULL;
+    exit_code = cs_cli_open_store(S_CMD, data, o.dry_run, &store, &dir);
     if (exit_code != CS_CLI_EXIT_OK) {
         goto out;
     }
+    o.spill_dir = no_sort ? NULL : dir; /* sorted beside the store */
     s_catch_stop_signals();
     /* Records are built and freed by the hundred thousand: keep freed
      * memory instead of trimming and re-growing the heap each batch. */

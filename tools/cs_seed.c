@@ -26,6 +26,7 @@
 
 #include <sodium.h>
 
+#include "crdt/cs_codec.h"
 #include "crdt/cs_hlc.h"
 #include "crdt/cs_record.h"
 #include "crdt/cs_value.h"
@@ -36,6 +37,7 @@
 #include "tools/cs_sdl.h"
 #include "tools/cs_seed.h"
 #include "tools/cs_sfid.h"
+#include "tools/cs_spill.h"
 #include "tools/cs_time.h"
 
 #define S_BATCHES         3u                 /* batches in circulation */
@@ -43,8 +45,11 @@
 #define S_RAW_MAX         (64u * 1024)       /* raw bytes kept per reject */
 #define S_REASON_MAX      256u               /* bytes of one reason */
 #define S_CKPT_MAGIC      "CSSEEDCK"
-#define S_CKPT_VERSION    1u
-#define S_CKPT_BYTES      136u
+#define S_CKPT_VERSION    2u
+#define S_CKPT_KEY        136u /* where the sorted load's last id starts */
+#define S_CKPT_BYTES      (S_CKPT_KEY + CS_ID_MAX)
+#define S_CKPT_JSONL      1u /* flag: written for JSON Lines */
+#define S_CKPT_SORTED     2u /* flag: the sorted load had begun */
 #define S_FINGERPRINT     16u
 #define S_PROGRESS_NS     100000000 /* at most 10 reports a second */
 
@@ -352,11 +357,12 @@ typedef struct {
     uint64_t rows_total;         /* rows read up to here, all runs */
     uint64_t rejected_total;     /* rows rejected by the parser, all runs */
     uint64_t dups_total;         /* duplicates up to here, all runs */
+    bool sorted;                 /* a batch of the sorted load, in id order */
 } s_batch_t;
 
 /*  The decoded checkpoint. */
 typedef struct {
-    uint32_t flags;                     /* bit 0: written for JSON Lines */
+    uint32_t flags;                     /* S_CKPT_JSONL, S_CKPT_SORTED */
     uint64_t dev;                       /* input identity: device */
     uint64_t ino;                       /* inode */
     uint64_t size;                      /* size in bytes */
@@ -370,6 +376,9 @@ typedef struct {
     uint64_t rejects_size;              /* bytes of the rejects file then */
     int64_t as_of_ms;                   /* the as-of time used */
     uint64_t writer_rejected;           /* rows the store refused before it */
+    size_t key_len;                     /* S_CKPT_SORTED: bytes of key */
+    char key[CS_ID_MAX + 1];            /* the last id the sorted load
+                                           committed (NUL-terminated) */
 } s_ckpt_t;
 
 typedef struct {
@@ -397,6 +406,17 @@ typedef struct {
     uint64_t rejects_size;        /* its size after the last sync */
     uint64_t writer_rejected;     /* rows the store refused, all runs */
     uint64_t writer_rejected_run; /* the same, this run (atomic) */
+    uint64_t parsed_offset;       /* input offset after the last row read */
+    uint64_t parsed_line;         /* line of the last row read */
+    /* the sorted load (see s_spill_batch) */
+    cs_spill_t *spill;             /* runs of batches, or NULL: no sorting */
+    bool spilling;                 /* writer: batches go to the spill now */
+    cs_buf_t spill_buf;            /* writer: encoding scratch */
+    char direct_max[CS_ID_MAX + 1]; /* largest id imported before spilling */
+    size_t direct_max_len;         /* its length; 0: none */
+    bool resume_sorted;            /* resuming an interrupted sorted load */
+    char resume_key[CS_ID_MAX + 1]; /* its last committed id */
+    size_t resume_key_len;         /* bytes */
     /* the queue */
     pthread_mutex_t mu;              /* guards what follows */
     pthread_cond_t cv;               /* signalled on every change */
@@ -439,6 +459,7 @@ s_batch_reset(s_batch_t *batch)
     batch->reject_count = 0;
     batch->rows = 0;
     batch->input_bytes = 0;
+    batch->sorted = false;
 }
 
 static void
@@ -459,8 +480,8 @@ s_batch_fini(s_batch_t *batch)
 
 static void
 s_batch_add_delta(s_batch_t *batch, const char *collection, const char *id,
-                  size_t id_len, cs_record_t *rec, const cs_row_t *row,
-                  uint16_t earlier)
+                  size_t id_len, cs_record_t *rec, uint64_t line,
+                  uint64_t offset, uint16_t earlier)
 {
     if (batch->n == batch->cap) {
         /* one capacity for the parallel arrays of the batch */
@@ -476,8 +497,8 @@ s_batch_add_delta(s_batch_t *batch, const char *collection, const char *id,
         batch->cap = cap;
     }
     batch->id_offs[batch->n] = s_arena_put(batch, id, id_len);
-    batch->lines[batch->n] = row->line;
-    batch->offsets[batch->n] = row->offset;
+    batch->lines[batch->n] = line;
+    batch->offsets[batch->n] = offset;
     batch->earlier[batch->n] = earlier;
     batch->deltas[batch->n] = (cs_store_delta_t){ .collection = collection,
                                                   .id = NULL,
@@ -548,6 +569,8 @@ s_ckpt_encode(const s_ckpt_t *ck, uint8_t out[S_CKPT_BYTES])
     s_put64(out + 104, ck->rejects_size);
     s_put64(out + 112, (uint64_t) ck->as_of_ms);
     s_put64(out + 120, ck->writer_rejected);
+    s_put64(out + 128, ck->key_len);
+    memcpy(out + S_CKPT_KEY, ck->key, ck->key_len);
 }
 
 static bool
@@ -571,6 +594,12 @@ s_ckpt_decode(const uint8_t *in, size_t len, s_ckpt_t *ck)
     ck->rejects_size = s_get64(in + 104);
     ck->as_of_ms = (int64_t) s_get64(in + 112);
     ck->writer_rejected = s_get64(in + 120);
+    ck->key_len = (size_t) s_get64(in + 128);
+    if (ck->key_len > CS_ID_MAX) {
+        return false;
+    }
+    memcpy(ck->key, in + S_CKPT_KEY, ck->key_len);
+    ck->key[ck->key_len] = '\0';
     return true;
 }
 
@@ -967,9 +996,28 @@ s_check_fields(const s_seed_t *self, const cs_row_t *row, const s_plan_t *plan,
     return true;
 }
 
+/*  LMDB's order of ids in one collection: bytewise, a prefix first. */
+static int
+s_id_compare(const char *a, size_t a_len, const char *b, size_t b_len)
+{
+    int c = memcmp(a, b, a_len < b_len ? a_len : b_len);
+    return c != 0 ? c : (a_len > b_len) - (a_len < b_len);
+}
+
+/*  Whether a row before the checkpoint, which --resume re-reads, must be
+ *  loaded again: an interrupted sorted load committed the ids up to its
+ *  last one, in id order, and nothing above it. */
+static bool
+s_reload(const s_seed_t *self, const char *id, size_t id_len)
+{
+    return self->resume_sorted &&
+           s_id_compare(id, id_len, self->resume_key, self->resume_key_len) > 0;
+}
+
 /*  Turn a good row into a delta in @p batch, or say in @p why why it is
- *  bad. With @p replay (--resume, rows already loaded) only the id set
- *  learns the row. @return true if the row is good. */
+ *  bad. With @p replay (--resume, rows already read) the id set learns the
+ *  row, and only a row s_reload names becomes a delta; replayed rows are
+ *  not counted again. @return true if the row is good. */
 static bool
 s_row_to_delta(s_seed_t *self, const cs_row_t *row, bool replay,
                s_batch_t *batch, s_reason_t *why)
@@ -1060,10 +1108,10 @@ s_row_to_delta(s_seed_t *self, const cs_row_t *row, bool replay,
      * ranks after it */
     uint16_t earlier =
         s_idset_add(&self->ids, s_idset_hash(&self->ids, id, id_len));
-    if (replay) {
+    if (replay && !s_reload(self, id, id_len)) {
         return true;
     }
-    if (earlier > 0) {
+    if (earlier > 0 && !replay) {
         self->dups_total++;
         self->stats->duplicates++;
     }
@@ -1086,7 +1134,8 @@ s_row_to_delta(s_seed_t *self, const cs_row_t *row, bool replay,
             return true;
         }
     }
-    s_batch_add_delta(batch, o->collection, id, id_len, rec, row, earlier);
+    s_batch_add_delta(batch, o->collection, id, id_len, rec, row->line,
+                      row->offset, earlier);
     return true;
 }
 
@@ -1184,6 +1233,13 @@ s_make_ckpt(const s_seed_t *self, const s_batch_t *batch,
     ck.rejects_size = self->rejects_size;
     ck.as_of_ms = self->as_of_ms;
     ck.writer_rejected = self->writer_rejected;
+    if (batch->sorted && batch->n > 0) {
+        /* deltas are in id order: the last id is the largest */
+        const char *last = batch->deltas[batch->n - 1].id;
+        ck.flags |= S_CKPT_SORTED;
+        ck.key_len = strlen(last);
+        memcpy(ck.key, last, ck.key_len + 1);
+    }
     s_ckpt_encode(&ck, out);
 }
 
@@ -1272,7 +1328,11 @@ s_prepare(s_seed_t *self, s_batch_t *batch, size_t *n_import,
                       batch->deltas[first].id) == 0) {
             count++;
         }
-        bool lookup = !self->fresh || batch->earlier[first] > 0;
+        const char *id = batch->deltas[first].id;
+        bool lookup = !self->fresh || batch->earlier[first] > 0 ||
+                      (self->direct_max_len > 0 &&
+                       s_id_compare(id, strlen(id), self->direct_max,
+                                    self->direct_max_len) <= 0);
         if (!lookup && count == 1 && !dry) {
             batch->to_import[(*n_import)++] = batch->deltas[first];
             g += count;
@@ -1438,6 +1498,71 @@ s_import_bisect(s_seed_t *self, s_batch_t *batch, size_t n)
     return rc;
 }
 
+/* ---------------- the sorted load ----------------
+ *
+ *  Records written in id order go to the end of LMDB's tree (MDB_APPEND)
+ *  and fill its pages. In random order each one rewrites a page somewhere
+ *  in the tree: about 4 KB written per row, and a store twice the size.
+ *  So, into a collection without visible records (and not for a dry run),
+ *  the writer imports batches as they come only while the input is in id
+ *  order. From the first batch that is not, it sorts each batch and
+ *  spills it as a run (tools/cs_spill); once the input is read,
+ *  s_load_sorted merges the runs and feeds the writer batches in id order.
+ *  Those commit a checkpoint with the last id they hold: --resume re-reads
+ *  the input and loads again only the rows above it (s_reload). */
+
+/* Bytes before the canonical record in a spilled item. */
+#define S_SPILLED_HEAD 18u /* line, offset, earlier */
+
+/*  True if the batch's ids, in input order, rise and all lie above what
+ *  was imported directly: importing it appends to the tree. */
+static bool
+s_batch_in_order(const s_seed_t *self, const s_batch_t *batch)
+{
+    const char *prev = self->direct_max;
+    size_t prev_len = self->direct_max_len;
+    for (size_t i = 0; i < batch->n; i++) {
+        const char *id = batch->deltas[i].id;
+        size_t len = strlen(id);
+        if (prev_len > 0 && s_id_compare(id, len, prev, prev_len) <= 0) {
+            return false;
+        }
+        prev = id;
+        prev_len = len;
+    }
+    return true;
+}
+
+/*  Sort the batch by id and write it to the spill as one run. */
+static int
+s_spill_batch(s_seed_t *self, s_batch_t *batch)
+{
+    for (size_t i = 0; i < batch->n; i++) {
+        batch->order[i] = i;
+    }
+    s_sorting = batch;
+    qsort(batch->order, batch->n, sizeof *batch->order, s_order_by_id);
+    s_sorting = NULL;
+    cs_buf_t *buf = &self->spill_buf;
+    for (size_t k = 0; k < batch->n; k++) {
+        size_t i = batch->order[k];
+        uint8_t head[S_SPILLED_HEAD];
+        s_put64(head, batch->lines[i]);
+        s_put64(head + 8, batch->offsets[i]);
+        memcpy(head + 16, &batch->earlier[i], 2);
+        cs_buf_reset(buf);
+        cs_buf_append(buf, head, sizeof head);
+        cs_codec_encode_record(batch->deltas[i].record, CS_CODEC_CANONICAL,
+                               buf);
+        const char *id = batch->deltas[i].id;
+        int rc = cs_spill_add(self->spill, id, strlen(id), buf->data, buf->len);
+        if (rc != CS_OK) {
+            return rc;
+        }
+    }
+    return cs_spill_end_run(self->spill);
+}
+
 static int
 s_write_batch(s_seed_t *self, s_batch_t *batch)
 {
@@ -1445,6 +1570,19 @@ s_write_batch(s_seed_t *self, s_batch_t *batch)
     int rc = s_flush_rejects(self, batch);
     if (rc != CS_OK) {
         return rc;
+    }
+    if (self->spill && !batch->sorted) {
+        if (!self->spilling && !s_batch_in_order(self, batch)) {
+            self->spilling = true;
+        }
+        if (self->spilling) {
+            return s_spill_batch(self, batch);
+        }
+        if (batch->n > 0) {
+            const char *last = batch->deltas[batch->n - 1].id;
+            self->direct_max_len = strlen(last);
+            memcpy(self->direct_max, last, self->direct_max_len + 1);
+        }
     }
     size_t n_import = 0;
     cs_store_import_stats_t pre = { 0 };
@@ -1673,6 +1811,33 @@ s_should_stop(s_seed_t *self)
     return false;
 }
 
+/*  Queue a full batch for the writer with the totals so far. @return the
+ *  next batch to fill, or NULL if the writer failed. */
+static s_batch_t *
+s_hand_over(s_seed_t *self, s_batch_t *batch)
+{
+    batch->rows_total = self->rows_total;
+    batch->rejected_total = self->rejected_total;
+    batch->dups_total = self->dups_total;
+    return s_queue(self, batch) ? s_take_free(self) : NULL;
+}
+
+/*  Queue the last batch if it holds anything; else give it back. */
+static void
+s_hand_last(s_seed_t *self, s_batch_t *batch)
+{
+    if (batch->rows > 0 || batch->n > 0) {
+        batch->rows_total = self->rows_total;
+        batch->rejected_total = self->rejected_total;
+        batch->dups_total = self->dups_total;
+        (void) s_queue(self, batch);
+        return;
+    }
+    pthread_mutex_lock(&self->mu);
+    self->free_list[self->free_count++] = batch;
+    pthread_mutex_unlock(&self->mu);
+}
+
 /*  The parser loop: read every row, fill and queue batches. @return CS_OK
  *  or the reader's error. */
 static int
@@ -1713,9 +1878,18 @@ s_parse(s_seed_t *self, double start)
                 next_report = now + S_PROGRESS_NS / 1e9;
             }
         }
+        self->parsed_offset = row.end_offset;
+        self->parsed_line = row.line;
         if (replaying && row.end_offset <= self->replay_until) {
-            if (rc == CS_OK) {
-                (void) s_row_to_delta(self, &row, true, batch, &why);
+            if (rc == CS_OK &&
+                s_row_to_delta(self, &row, true, batch, &why) &&
+                batch->n >= batch_rows) {
+                batch->end_offset = row.end_offset;
+                batch->last_line = row.line;
+                batch = s_hand_over(self, batch);
+                if (!batch) {
+                    break;
+                }
             }
             continue;
         }
@@ -1741,33 +1915,92 @@ s_parse(s_seed_t *self, double start)
         batch->last_line = row.line;
         if (batch->n >= batch_rows || batch->input_bytes >= S_BATCH_BYTES_MAX ||
             batch->arena_len >= S_BATCH_BYTES_MAX) {
-            batch->rows_total = self->rows_total;
-            batch->rejected_total = self->rejected_total;
-            batch->dups_total = self->dups_total;
-            if (!s_queue(self, batch)) {
-                batch = NULL;
-                break;
-            }
-            batch = s_take_free(self);
+            batch = s_hand_over(self, batch);
             if (!batch) {
                 break;
             }
         }
     }
     if (batch) {
-        if (batch->rows > 0) {
-            batch->rows_total = self->rows_total;
-            batch->rejected_total = self->rejected_total;
-            batch->dups_total = self->dups_total;
-            (void) s_queue(self, batch);
-        } else {
-            pthread_mutex_lock(&self->mu);
-            self->free_list[self->free_count++] = batch;
-            pthread_mutex_unlock(&self->mu);
-        }
+        s_hand_last(self, batch);
     }
     self->stats->bytes = bytes;
     s_report(self, start, bytes, false, true);
+    return rc;
+}
+
+/*  The second half of the sorted load: merge the spilled runs and hand
+ *  the writer batches in id order, never splitting an id's rows across
+ *  two batches (s_prepare merges them in input order). */
+static int
+s_load_sorted(s_seed_t *self, double start)
+{
+    const cs_seed_opts_t *o = self->opts;
+    size_t batch_rows =
+        o->batch_rows ? o->batch_rows : CS_SEED_BATCH_ROWS_DEFAULT;
+    int rc = cs_spill_merge(self->spill);
+    s_batch_t *batch = rc == CS_OK ? s_take_free(self) : NULL;
+    uint64_t loaded = 0;
+    double next_report = 0;
+    cs_spill_item_t item;
+    while (batch && (rc = cs_spill_next(self->spill, &item)) == CS_OK) {
+        if (batch->n >= batch_rows || batch->arena_len >= S_BATCH_BYTES_MAX) {
+            const char *last = batch->arena + batch->id_offs[batch->n - 1];
+            if (s_id_compare(item.key, item.key_len, last, strlen(last)) != 0) {
+                /* only a signal stops this part: --max-errors counts
+                 * the rows read, and they all were */
+                if (o->stop && *o->stop) {
+                    self->stats->interrupted = true;
+                    break;
+                }
+                batch = s_hand_over(self, batch);
+                if (!batch) {
+                    break;
+                }
+                double now = s_now();
+                if (o->progress && now >= next_report) {
+                    cs_seed_progress_t p = {
+                        .rows = self->stats->rows_read,
+                        .bytes = self->parsed_offset,
+                        .bytes_total = self->ident.size,
+                        .loaded = loaded,
+                        .to_load = cs_spill_count(self->spill),
+                        .seconds = now - start,
+                    };
+                    o->progress(o->progress_arg, &p);
+                    next_report = now + S_PROGRESS_NS / 1e9;
+                }
+            }
+        }
+        cs_record_t *rec = NULL;
+        if (item.data_len < S_SPILLED_HEAD ||
+            cs_codec_decode_record((const uint8_t *) item.data +
+                                       S_SPILLED_HEAD,
+                                   item.data_len - S_SPILLED_HEAD,
+                                   CS_CODEC_CANONICAL, &rec) != CS_OK) {
+            s_err("the spill file does not hold what was written to it");
+            rc = CS_ECORRUPT;
+            break;
+        }
+        const uint8_t *head = item.data;
+        uint16_t earlier;
+        memcpy(&earlier, head + 16, sizeof earlier);
+        s_batch_add_delta(batch, o->collection, item.key, item.key_len, rec,
+                          s_get64(head), s_get64(head + 8), earlier);
+        batch->sorted = true;
+        batch->end_offset = self->parsed_offset;
+        batch->last_line = self->parsed_line;
+        loaded++;
+    }
+    if (rc == CS_ENOENT) {
+        rc = CS_OK;
+    }
+    if (batch) {
+        if (rc != CS_OK) {
+            s_batch_reset(batch); /* nothing more is written */
+        }
+        s_hand_last(self, batch);
+    }
     return rc;
 }
 
@@ -1896,7 +2129,7 @@ s_open_input(s_seed_t *self)
     cs_seed_format_t format = cs_seed_format_of(o->format, o->input);
     self->stats->format = format;
     self->is_csv = format == CS_SEED_FORMAT_CSV;
-    self->ident.flags = self->is_csv ? 0 : 1;
+    self->ident.flags = self->is_csv ? 0 : S_CKPT_JSONL;
     const char *name = use_stdin ? "standard input" : o->input;
     int rc = self->is_csv ? cs_csv_open(self->fd, name, &o->csv, &self->csv)
                           : cs_jsonl_open(self->fd, name, NULL, &self->jsonl);
@@ -1976,7 +2209,7 @@ s_load_checkpoint(s_seed_t *self, s_ckpt_t *ck, bool *have)
               o->collection, o->input);
         return CS_EINVAL;
     }
-    if ((ck->flags & 1) != (self->ident.flags & 1) ||
+    if ((ck->flags & S_CKPT_JSONL) != (self->ident.flags & S_CKPT_JSONL) ||
         memcmp(ck->fingerprint, self->ident.fingerprint, S_FINGERPRINT) != 0) {
         s_err("cannot resume: the interrupted seed of collection %s was "
               "started with other options (mapping, columns, --null, "
@@ -2045,6 +2278,27 @@ s_find_visible(void *arg, const char *collection, const char *id,
     return !*found;
 }
 
+/*  Start the writer thread, with the stop signals blocked: they go to the
+ *  parser. */
+static int
+s_start_writer(s_seed_t *self, pthread_t *writer)
+{
+    sigset_t block;
+    sigset_t old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    int prc = pthread_create(writer, NULL, s_writer_main, self);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (prc != 0) {
+        s_err("cannot start the writer thread: %s", strerror(prc));
+        return CS_EIO;
+    }
+    return CS_OK;
+}
+
 int
 cs_seed_run(cs_store_t *store, const cs_seed_opts_t *opts,
             cs_seed_stats_t *stats)
@@ -2069,6 +2323,7 @@ cs_seed_run(cs_store_t *store, const cs_seed_opts_t *opts,
         self->free_list[self->free_count++] = &self->batches[i];
     }
     s_idset_init(&self->ids);
+    cs_buf_init(&self->spill_buf);
     snprintf(self->ckpt_name, sizeof self->ckpt_name, "seed:%s",
              opts->collection);
     char *map_text = NULL;
@@ -2122,6 +2377,11 @@ cs_seed_run(cs_store_t *store, const cs_seed_opts_t *opts,
         self->rejected_total = ck.rejected;
         self->dups_total = ck.duplicates;
         self->writer_rejected = ck.writer_rejected;
+        if (ck.flags & S_CKPT_SORTED) {
+            self->resume_sorted = true;
+            self->resume_key_len = ck.key_len;
+            memcpy(self->resume_key, ck.key, ck.key_len + 1);
+        }
         if (!opts->as_of_set && ck.as_of_ms != self->as_of_ms) {
             self->as_of_ms = ck.as_of_ms;
             stats->as_of_ms = ck.as_of_ms;
@@ -2135,6 +2395,13 @@ cs_seed_run(cs_store_t *store, const cs_seed_opts_t *opts,
         goto out;
     }
     self->fresh = !any_visible;
+    if (!opts->dry_run && opts->spill_dir &&
+        (self->fresh || self->resume_sorted)) {
+        rc = cs_spill_new(opts->spill_dir, &self->spill);
+        if (rc != CS_OK) {
+            goto out;
+        }
+    }
     rc = s_open_rejects(self, &ck, have_ckpt);
     if (rc != CS_OK) {
         goto out;
@@ -2150,19 +2417,8 @@ cs_seed_run(cs_store_t *store, const cs_seed_opts_t *opts,
         }
     }
 
-    /* the writer runs with the stop signals blocked: they go to the parser */
-    sigset_t block;
-    sigset_t old;
-    sigemptyset(&block);
-    sigaddset(&block, SIGINT);
-    sigaddset(&block, SIGTERM);
-    sigaddset(&block, SIGHUP);
-    pthread_sigmask(SIG_BLOCK, &block, &old);
-    int prc = pthread_create(&writer, NULL, s_writer_main, self);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (prc != 0) {
-        s_err("cannot start the writer thread: %s", strerror(prc));
-        rc = CS_EIO;
+    rc = s_start_writer(self, &writer);
+    if (rc != CS_OK) {
         goto out;
     }
     writer_started = true;
@@ -2170,6 +2426,25 @@ cs_seed_run(cs_store_t *store, const cs_seed_opts_t *opts,
     s_close_queue(self);
     pthread_join(writer, NULL);
     writer_started = false;
+    if (self->spilling && !self->failed && parse_rc == CS_OK &&
+        !stats->interrupted) {
+        /* the input was not in id order: load the sorted runs (after
+         * --max-errors too, so the rows before the stop are in) */
+        stats->sorted = true;
+        self->closed = false;
+        rc = s_start_writer(self, &writer);
+        if (rc != CS_OK) {
+            goto out;
+        }
+        writer_started = true;
+        parse_rc = s_load_sorted(self, start);
+        s_close_queue(self);
+        pthread_join(writer, NULL);
+        writer_started = false;
+        if (stats->interrupted || stats->stopped_max_errors) {
+            stats->complete = false; /* read, but not all written */
+        }
+    }
     stats->rejected = self->rejected_run + self->writer_rejected_run;
     if (self->failed) {
         rc = self->writer_rc;
@@ -2209,6 +2484,8 @@ out:
         }
     }
     stats->rejected = self->rejected_run + self->writer_rejected_run;
+    cs_spill_destroy(&self->spill);
+    cs_buf_fini(&self->spill_buf);
     cs_csv_destroy(&self->csv);
     cs_jsonl_destroy(&self->jsonl);
     if (self->fd >= 0 && self->fd != STDIN_FILENO) {

@@ -10,6 +10,12 @@
  *  size, except for the set of ids seen (about 16 bytes per distinct id),
  *  which tells duplicates apart and drives --delete-missing.
  *
+ *  Sorted load: into a collection without visible records, batches whose
+ *  ids do not come in order are not written as they come but sorted and
+ *  spilled to a temporary file in opts->spill_dir (tools/cs_spill); once
+ *  the input is read, the runs are merged and written in id order, so
+ *  LMDB appends instead of rewriting random pages (see cs_seed.c).
+ *
  *  Stamps: every field is stamped (hlc, CS_SEED_ORIGIN) with hlc =
  *  cs_hlc_make(time, k): time is the row's timestamp column or the as-of
  *  time, and k is how many earlier rows of the input had the same id, so
@@ -22,7 +28,9 @@
  *  fingerprint of the options, and the byte offset after the last row the
  *  last committed batch covered. --resume re-reads the rows before that
  *  offset only to rebuild the id set (nothing is written for them) and
- *  goes on writing after it.
+ *  goes on writing after it. A checkpoint of the sorted load also holds
+ *  the last id it committed: the re-read rows whose id sorts after it are
+ *  loaded again.
  */
 #ifndef CS_SEED_H
 #define CS_SEED_H
@@ -70,6 +78,8 @@ typedef struct {
     uint64_t rejected;    /* rows rejected so far (this run) */
     double seconds;       /* since the start */
     bool replaying;       /* --resume: re-reading the loaded part */
+    uint64_t to_load;     /* sorted load: records to write (else 0) */
+    uint64_t loaded;      /* sorted load: records handed to the writer */
     bool done;            /* last report: clear the bar */
 } cs_seed_progress_t;
 
@@ -101,6 +111,10 @@ typedef struct {
     cs_seed_progress_fn *progress; /* or NULL */
     void *progress_arg;            /* for progress */
     volatile sig_atomic_t *stop;   /* set (by a signal) to stop; or NULL */
+    const char *spill_dir;         /* where an input not in id order is
+                                      sorted (a temporary file, about the
+                                      size of the records); NULL: never
+                                      sort, write in batches as read */
 } cs_seed_opts_t;
 
 /** Rejects kept for the summary. */
@@ -129,6 +143,8 @@ typedef struct {
     bool stopped_max_errors;     /* stopped by --max-errors */
     bool complete;               /* read the whole input */
     bool resumed;                /* continued from a checkpoint */
+    bool sorted;                 /* the input was not in id order: it was
+                                    sorted through a temporary file first */
     bool checkpoint_found;       /* a checkpoint was there (without resume:
                                     it was discarded) */
     uint64_t resumed_offset;     /* byte offset resumed at */

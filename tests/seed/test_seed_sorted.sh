@@ -1,0 +1,187 @@
+#!/bin/bash
+# test_seed_sorted.sh - crmsync seed of an input whose ids are not in
+# order: sorted through a temporary file, then written in id order. The
+# result equals writing in input order (--no-sort), duplicates included;
+# ordered input is not sorted; a kill or SIGTERM while the sorted runs are
+# written resumes to the same digest; nothing is left in the data dir.
+# Usage: test_seed_sorted.sh CRMSYNC_BINARY SOURCE_DIR GEN_CONTACTS_BINARY
+# SPDX-License-Identifier: MIT
+
+# shellcheck source=../cli/cli_lib.sh
+. "$(dirname "$0")/../cli/cli_lib.sh" "$@"
+GEN=${3:?usage: test_seed_sorted.sh CRMSYNC SOURCE_DIR GEN_CONTACTS}
+
+ROWS=30000
+BATCH=1000
+PIDS=()
+cleanup_pids() {
+    local pid
+    for pid in "${PIDS[@]}"; do
+        kill -9 "$pid" 2>/dev/null
+    done
+}
+trap 'cleanup_pids; rm -rf "$TMP"' EXIT
+
+"$GEN" --rows "$ROWS" --seed 3 --order random --output "$TMP/random.csv"
+"$GEN" --rows 2000 --seed 3 --order id --output "$TMP/ordered.csv"
+seed_opts=(-c contacts -i Id --timestamp-column LastModifiedDate
+    --batch-size "$BATCH" --json)
+
+# only the store's own files may be left in a data directory
+check_clean_dir() {
+    check_eq "$1: no temporary file left" "data.mdb lock.mdb node.cert node.cert_secret" \
+        "$(cd "$2" && ls -A | tr '\n' ' ' | sed 's/ $//')"
+}
+
+# ---- random order: sorted, same state as input order ----
+S=$(new_node sorted)
+run seed --data "$S" "${seed_opts[@]}" "$TMP/random.csv"
+check_rc "random order: exit 0" 0
+check_jq "random order: sorted, all new" \
+    ".sorted == true and .complete and .new == $ROWS and .rows_read == $ROWS"
+check_grep "random order: the summary says so" '"sorted":true' "$OUT"
+check_clean_dir "random order" "$S"
+U=$(new_node unsorted)
+run seed --data "$U" "${seed_opts[@]}" --no-sort "$TMP/random.csv"
+check_rc "--no-sort: exit 0" 0
+check_jq "--no-sort: not sorted, all new" ".sorted == false and .new == $ROWS"
+ref_digest=$("$CRMSYNC" digest --data "$U")
+check_eq "random order: same digest as input order" "$ref_digest" \
+    "$("$CRMSYNC" digest --data "$S")"
+check_eq "random order: every record there" "$ROWS" \
+    "$("$CRMSYNC" scan --data "$S" contacts | wc -l | tr -d ' ')"
+run seed --data "$S" "${seed_opts[@]}" "$TMP/random.csv"
+check_jq "re-seed of a sorted load: nothing changes, no sorting" \
+    ".new == 0 and .updated == 0 and .unchanged == $ROWS and .sorted == false"
+
+# ---- ids in order: written as read ----
+O=$(new_node ordered)
+run seed --data "$O" "${seed_opts[@]}" "$TMP/ordered.csv"
+check_jq "ordered input: not sorted" '.sorted == false and .new == 2000'
+
+# ---- duplicates across runs: the later row wins unless older ----
+printf 'Id,Name,Mod\n' >"$TMP/dups.csv"
+printf 'c,first c,2024-01-01\na,first a,2024-01-01\nb,only b,2024-01-01\n' \
+    >>"$TMP/dups.csv"
+printf 'a,second a,2024-01-01\nc,older c,2023-01-01\na,old a,2023-01-01\n' \
+    >>"$TMP/dups.csv"
+printf 'd,first d,2024-01-01\nd,newer d,2024-02-01\n' >>"$TMP/dups.csv"
+for mode in sort no-sort; do
+    D=$(new_node "dups-$mode")
+    flag=()
+    sorted=true
+    if [ "$mode" = no-sort ]; then
+        flag=(--no-sort)
+        sorted=false
+    fi
+    run seed --data "$D" -c t -i Id --timestamp-column Mod --batch-size 2 \
+        --json "${flag[@]}" "$TMP/dups.csv"
+    check_jq "dups ($mode): 4 records, 4 duplicates" \
+        ".new == 4 and .duplicates == 4 and .sorted == $sorted"
+    got=""
+    for id in a b c d; do
+        got="$got$("$CRMSYNC" get --data "$D" t "$id" | jq -r .Name);"
+    done
+    check_eq "dups ($mode): the later row wins unless older" \
+        "second a;only b;first c;newer d;" "$got"
+    eval "dups_digest_${mode//-/_}=\$(\"\$CRMSYNC\" digest --data \"\$D\")"
+done
+# shellcheck disable=SC2154
+check_eq "dups: sorted and unsorted agree" "$dups_digest_no_sort" \
+    "$dups_digest_sort"
+
+# wait_committed DIR PID: wait (at most 60 s) until the seed PID has
+# committed a batch into DIR. Fails if the seed ended first.
+wait_committed() {
+    local i
+    for i in $(seq 1 1200); do
+        if [ -n "$("$CRMSYNC" scan --data "$1" contacts 2>/dev/null | head -c 1)" ]; then
+            return 0
+        fi
+        kill -0 "$2" 2>/dev/null || return 1
+        sleep 0.05
+    done
+    return 1
+}
+
+# wait_gone PID: wait (at most 60 s) for PID to end; its status in $RC.
+wait_gone() {
+    local i
+    for i in $(seq 1 600); do
+        if ! kill -0 "$1" 2>/dev/null; then
+            wait "$1" 2>/dev/null
+            RC=$?
+            return 0
+        fi
+        sleep 0.1
+    done
+    RC=999
+    return 1
+}
+
+# ---- SIGKILL while the sorted runs are written, then --resume ----
+K=$(new_node killed)
+"$CRMSYNC" seed --data "$K" "${seed_opts[@]}" --batch-size 200 \
+    "$TMP/random.csv" >"$TMP/k.out" 2>"$TMP/k.err" &
+pid=$!
+PIDS+=("$pid")
+if wait_committed "$K" "$pid"; then
+    pass "kill: a sorted batch was committed"
+else
+    fail "kill: a sorted batch was committed"
+fi
+{ kill -9 "$pid"; wait_gone "$pid"; } 2>/dev/null
+before=$("$CRMSYNC" scan --data "$K" contacts | wc -l)
+if [ "$before" -gt 0 ] && [ "$before" -lt "$ROWS" ]; then
+    pass "kill: part of the records were written ($before)"
+else
+    fail "kill: part of the records were written" "records: $before"
+fi
+# written in id order: what is there are the lowest ids (scan is in order)
+check_eq "kill: the records written are the lowest ids" \
+    "$("$CRMSYNC" scan --data "$U" contacts | jq -r .id | head -n "$before")" \
+    "$("$CRMSYNC" scan --data "$K" contacts | jq -r .id)"
+run seed --data "$K" "${seed_opts[@]}" --batch-size 200 --resume \
+    "$TMP/random.csv"
+check_rc "resume after kill: exit 0" 0
+check_jq "resume after kill: resumed, complete, rows add up" \
+    ".resumed and .complete and .earlier_rows + .rows_read == $ROWS"
+check_eq "resume after kill: same digest as one clean run" "$ref_digest" \
+    "$("$CRMSYNC" digest --data "$K")"
+check_clean_dir "resume after kill" "$K"
+
+# ---- SIGTERM while the sorted runs are written: exit 130, resume ----
+T=$(new_node term)
+"$CRMSYNC" seed --data "$T" "${seed_opts[@]}" --batch-size 200 \
+    "$TMP/random.csv" >"$TMP/t.out" 2>"$TMP/t.err" &
+pid=$!
+PIDS+=("$pid")
+wait_committed "$T" "$pid"
+kill -TERM "$pid"
+wait_gone "$pid"
+check_eq "SIGTERM: exit 130" 130 "$RC"
+check_jq "SIGTERM: interrupted, not complete" \
+    '.interrupted == true and .complete == false and .sorted == true' \
+    "$TMP/t.out"
+run seed --data "$T" "${seed_opts[@]}" --batch-size 200 --resume \
+    "$TMP/random.csv"
+check_rc "SIGTERM: resume exit 0" 0
+check_eq "SIGTERM: resume gives the clean digest" "$ref_digest" \
+    "$("$CRMSYNC" digest --data "$T")"
+
+# ---- --max-errors on unordered input: the rows before the stop load ----
+{
+    printf 'Id,Name\n'
+    for i in $(seq 1 40); do
+        printf 'r%d,ok\n' $(((i * 7919) % 1000))
+        [ $((i % 10)) -eq 0 ] && printf ',bad %d\n' "$i"
+    done
+} >"$TMP/many.csv"
+M=$(new_node max)
+run seed --data "$M" -c t -i Id --max-errors 3 --batch-size 5 --json \
+    "$TMP/many.csv"
+check_rc "max-errors: exit 2" 2
+check_jq "max-errors: stopped, sorted, the rows before loaded" \
+    '.stopped_max_errors and .complete == false and .sorted and .new == 30'
+
+cli_finish
