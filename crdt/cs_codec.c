@@ -21,9 +21,10 @@
 
 #include "crdt/cs_codec.h"
 
-/* Objects in the largest valid delta: 3 + record (3 + tombstone 4 + fields
- * array 1 + 6 per field), with room to spare. */
-#define S_OBJECTS_MAX (16u + 6u * CS_RECORD_FIELDS_MAX)
+/* Objects in the largest valid delta: 3 (array, collection, id) + record
+ * (array, form, tombstone 4, default 4, fields array, at most 6 per field)
+ * = 14 + 6 per field, with room to spare. */
+#define S_OBJECTS_MAX (24u + 6u * CS_RECORD_FIELDS_MAX)
 /* The largest array any of our formats holds. */
 #define S_ARRAY_MAX CS_RECORD_FIELDS_MAX
 
@@ -81,6 +82,84 @@ s_buf_write(void *data, const char *bytes, size_t len)
     return 0;
 }
 
+/* ---------------- default stamp ---------------- */
+
+/* What most fields share, so that those fields can leave it out. */
+typedef struct {
+    cs_stamp_t stamp; /* the most common field stamp */
+    uint64_t seq;     /* the most common field seq (stored form only) */
+} s_default_t;
+
+static int
+s_stamp_order(const void *a, const void *b)
+{
+    return cs_stamp_compare(*(const cs_stamp_t *) a, *(const cs_stamp_t *) b);
+}
+
+/*  The most common of @p count (> 0) stamps, ties going to the largest, so
+ *  that the choice depends on the set of stamps alone. Sorts @p stamps. */
+static cs_stamp_t
+s_most_common(cs_stamp_t *stamps, size_t count)
+{
+    qsort(stamps, count, sizeof *stamps, s_stamp_order);
+    cs_stamp_t best = stamps[0];
+    size_t best_run = 0;
+    for (size_t start = 0, end; start < count; start = end) {
+        end = start + 1;
+        while (end < count &&
+               cs_stamp_compare(stamps[end], stamps[start]) == 0) {
+            end++;
+        }
+        if (end - start >= best_run) { /* ascending: >= lets larger win */
+            best = stamps[start];
+            best_run = end - start;
+        }
+    }
+    return best;
+}
+
+/*  The default of a record with @p count (> 0) fields. Usually all fields
+ *  share one stamp and one seq (they came from one seeded row or one put),
+ *  which one pass finds; only records edited since pay for sorting a copy. */
+static s_default_t
+s_default(const cs_record_t *rec, size_t count, bool stored)
+{
+    cs_field_t first = cs_record_field_at(rec, 0);
+    s_default_t def = { first.stamp, first.seq };
+    bool mixed_stamps = false, mixed_seqs = false;
+    for (size_t i = 1; i < count; i++) {
+        cs_field_t f = cs_record_field_at(rec, i);
+        if (cs_stamp_compare(f.stamp, def.stamp) != 0) {
+            mixed_stamps = true;
+        }
+        if (stored && f.seq != def.seq) {
+            mixed_seqs = true;
+        }
+    }
+    if (!mixed_stamps && !mixed_seqs) {
+        return def;
+    }
+    cs_stamp_t *scratch = malloc(count * sizeof *scratch);
+    if (!scratch) {
+        abort();
+    }
+    if (mixed_stamps) {
+        for (size_t i = 0; i < count; i++) {
+            scratch[i] = cs_record_field_at(rec, i).stamp;
+        }
+        def.stamp = s_most_common(scratch, count);
+    }
+    if (mixed_seqs) {
+        /* a seq sorts like the stamp (seq, 0): one routine for both */
+        for (size_t i = 0; i < count; i++) {
+            scratch[i] = (cs_stamp_t){ cs_record_field_at(rec, i).seq, 0 };
+        }
+        def.seq = s_most_common(scratch, count).hlc;
+    }
+    free(scratch);
+    return def;
+}
+
 /* ---------------- encoding ---------------- */
 
 static void
@@ -113,33 +192,51 @@ s_pack_value(msgpack_packer *pk, const cs_value_t *v)
 }
 
 static void
+s_pack_stamp(msgpack_packer *pk, cs_stamp_t stamp, uint64_t seq, bool stored)
+{
+    msgpack_pack_array(pk, stored ? 3 : 2);
+    msgpack_pack_uint64(pk, stamp.hlc);
+    msgpack_pack_uint64(pk, stamp.origin);
+    if (stored) {
+        msgpack_pack_uint64(pk, seq);
+    }
+}
+
+static void
 s_pack_record(msgpack_packer *pk, const cs_record_t *rec, cs_codec_form_t form)
 {
     bool stored = form == CS_CODEC_STORED;
-    msgpack_pack_array(pk, 3);
+    msgpack_pack_array(pk, 4);
     msgpack_pack_uint8(pk, (uint8_t) form);
     cs_stamp_t tomb;
     uint64_t tomb_seq;
     if (cs_record_tombstone(rec, &tomb, &tomb_seq)) {
-        msgpack_pack_array(pk, stored ? 3 : 2);
-        msgpack_pack_uint64(pk, tomb.hlc);
-        msgpack_pack_uint64(pk, tomb.origin);
-        if (stored) {
-            msgpack_pack_uint64(pk, tomb_seq);
-        }
+        s_pack_stamp(pk, tomb, tomb_seq, stored);
     } else {
         msgpack_pack_nil(pk);
     }
     size_t count = cs_record_field_count(rec);
+    s_default_t def = { { 0, 0 }, 0 };
+    if (count > 0) {
+        def = s_default(rec, count, stored);
+        s_pack_stamp(pk, def.stamp, def.seq, stored);
+    } else {
+        msgpack_pack_nil(pk);
+    }
     msgpack_pack_array(pk, count);
     for (size_t i = 0; i < count; i++) {
         cs_field_t f = cs_record_field_at(rec, i);
-        msgpack_pack_array(pk, stored ? 5 : 4);
+        bool own_stamp = cs_stamp_compare(f.stamp, def.stamp) != 0;
+        bool own_seq = stored && f.seq != def.seq;
+        msgpack_pack_array(pk,
+                           2u + (own_stamp ? 2u : 0u) + (own_seq ? 1u : 0u));
         msgpack_pack_str_with_body(pk, f.name, strlen(f.name));
         s_pack_value(pk, &f.value);
-        msgpack_pack_uint64(pk, f.stamp.hlc);
-        msgpack_pack_uint64(pk, f.stamp.origin);
-        if (stored) {
+        if (own_stamp) {
+            msgpack_pack_uint64(pk, f.stamp.hlc);
+            msgpack_pack_uint64(pk, f.stamp.origin);
+        }
+        if (own_seq) {
             msgpack_pack_uint64(pk, f.seq);
         }
     }
@@ -375,47 +472,79 @@ s_get_value(const msgpack_object *o, cs_value_t *v)
     return false;
 }
 
-/*  Build a record from @p o. Field order and tombstone pruning are checked
+/*  A tombstone or default: [hlc, origin], stored [hlc, origin, seq]. */
+static bool
+s_get_stamp(const msgpack_object *o, bool stored, cs_stamp_t *stamp,
+            uint64_t *seq)
+{
+    *seq = 0;
+    return s_is_array(o, stored ? 3 : 2) &&
+           s_get_u64(&o->via.array.ptr[0], &stamp->hlc) &&
+           s_get_u64(&o->via.array.ptr[1], &stamp->origin) &&
+           (!stored || s_get_u64(&o->via.array.ptr[2], seq));
+}
+
+/*  Build a record from @p o. Field order, tombstone pruning and whether the
+ *  default is the right one (and left out wherever it applies) are checked
  *  by the caller's re-encoding, which must reproduce the input. */
 static bool
 s_to_record(const msgpack_object *o, cs_codec_form_t form, cs_record_t *rec)
 {
     bool stored = form == CS_CODEC_STORED;
     uint64_t tag;
-    if (!s_is_array(o, 3) || !s_get_u64(&o->via.array.ptr[0], &tag) ||
+    if (!s_is_array(o, 4) || !s_get_u64(&o->via.array.ptr[0], &tag) ||
         tag != (uint64_t) form) {
         return false;
     }
     const msgpack_object *tomb = &o->via.array.ptr[1];
     if (tomb->type != MSGPACK_OBJECT_NIL) {
         cs_stamp_t stamp;
-        uint64_t seq = 0;
-        if (!s_is_array(tomb, stored ? 3 : 2) ||
-            !s_get_u64(&tomb->via.array.ptr[0], &stamp.hlc) ||
-            !s_get_u64(&tomb->via.array.ptr[1], &stamp.origin) ||
-            (stored && !s_get_u64(&tomb->via.array.ptr[2], &seq))) {
+        uint64_t seq;
+        if (!s_get_stamp(tomb, stored, &stamp, &seq)) {
             return false;
         }
         cs_record_delete(rec, stamp, seq);
     }
-    const msgpack_object *fields = &o->via.array.ptr[2];
+    const msgpack_object *fields = &o->via.array.ptr[3];
     if (fields->type != MSGPACK_OBJECT_ARRAY ||
         fields->via.array.size > CS_RECORD_FIELDS_MAX) {
         return false;
     }
+    /* a default exactly when there are fields to take it */
+    const msgpack_object *default_o = &o->via.array.ptr[2];
+    cs_stamp_t default_stamp = { 0, 0 };
+    uint64_t default_seq = 0;
+    if (fields->via.array.size == 0) {
+        if (default_o->type != MSGPACK_OBJECT_NIL) {
+            return false;
+        }
+    } else if (!s_get_stamp(default_o, stored, &default_stamp, &default_seq)) {
+        return false;
+    }
     for (uint32_t i = 0; i < fields->via.array.size; i++) {
         const msgpack_object *f = &fields->via.array.ptr[i];
+        if (f->type != MSGPACK_OBJECT_ARRAY) {
+            return false;
+        }
+        /* the length says which parts are there: 4 or 5 items carry a
+         * stamp; in the stored form 3 or 5 carry a seq */
+        uint32_t items = f->via.array.size;
+        bool own_stamp = items == 4 || (stored && items == 5);
+        bool own_seq = stored && (items == 3 || items == 5);
+        if (items != 2u + (own_stamp ? 2u : 0u) + (own_seq ? 1u : 0u)) {
+            return false;
+        }
+        const msgpack_object *part = f->via.array.ptr;
         char name[CS_FIELD_NAME_MAX + 1];
         cs_value_t value;
-        cs_stamp_t stamp;
-        uint64_t seq = 0;
-        if (!s_is_array(f, stored ? 5 : 4) ||
-            !s_get_name(&f->via.array.ptr[0], cs_record_field_name_is_valid,
-                        name, sizeof name) ||
-            !s_get_value(&f->via.array.ptr[1], &value) ||
-            !s_get_u64(&f->via.array.ptr[2], &stamp.hlc) ||
-            !s_get_u64(&f->via.array.ptr[3], &stamp.origin) ||
-            (stored && !s_get_u64(&f->via.array.ptr[4], &seq))) {
+        cs_stamp_t stamp = default_stamp;
+        uint64_t seq = default_seq;
+        if (!s_get_name(&part[0], cs_record_field_name_is_valid, name,
+                        sizeof name) ||
+            !s_get_value(&part[1], &value) ||
+            (own_stamp && (!s_get_u64(&part[2], &stamp.hlc) ||
+                           !s_get_u64(&part[3], &stamp.origin))) ||
+            (own_seq && !s_get_u64(&part[items - 1], &seq))) {
             return false;
         }
         bool changed;

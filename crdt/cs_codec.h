@@ -9,17 +9,36 @@
  *  - CS_CODEC_STORED: the canonical content plus each part's local seq; what
  *    the store keeps in LMDB.
  *
- *  Layout (msgpack): [form, tombstone, [field...]] where tombstone is nil or
- *  [hlc, origin(, seq)] and field is [name, value, hlc, origin(, seq)]. A
- *  delta is [collection, id, canonical record].
+ *  Layout (msgpack): [form, tombstone, default, [field...]]
+ *  - tombstone: nil, or [hlc, origin] (stored: [hlc, origin, seq]).
+ *  - default: the record-level default stamp. nil if the record has no
+ *    fields, else [hlc, origin] (stored: [hlc, origin, seq]). Its stamp is
+ *    the one shared by the most fields, ties going to the largest stamp;
+ *    its seq, chosen on its own, the seq shared by the most fields, ties
+ *    going to the largest. Both depend on the state alone, so one state
+ *    still has exactly one canonical encoding.
+ *  - field: the parts equal to the default are left out:
+ *    canonical  [name, value]               stamp is the default
+ *               [name, value, hlc, origin]  stamp differs
+ *    stored     [name, value]               stamp and seq are the default
+ *               [name, value, seq]          only the seq differs
+ *               [name, value, hlc, origin]  only the stamp differs
+ *               [name, value, hlc, origin, seq]  both differ
+ *  Fields written together (one seeded row, one edit) share a stamp, so
+ *  most fields are just [name, value]. A delta is [collection, id,
+ *  canonical record].
  *
  *  The decoders take untrusted bytes. Before anything is allocated they walk
  *  the input and check every length and count against the bytes that remain
  *  and against the limits below (msgpack-c 4.0 would otherwise allocate
  *  ~96 GB for the five bytes dd ff ff ff ff). Field names must be strictly
  *  increasing (no duplicates), strings valid UTF-8, and every value within
- *  cs_value/cs_record limits. Every violation returns CS_EPROTO; nothing
- *  aborts. No msgpack type leaves cs_codec.c.
+ *  cs_value/cs_record limits. Only the canonical encoding of what was
+ *  decoded is accepted (the decoder encodes again and compares), so an
+ *  explicit stamp or seq equal to the default, a default that is not the
+ *  most common one, or a default on a record without fields is refused.
+ *  Every violation returns CS_EPROTO; nothing aborts. No msgpack type
+ *  leaves cs_codec.c.
  */
 #ifndef CS_CODEC_H
 #define CS_CODEC_H
@@ -62,7 +81,9 @@ typedef struct {
 
 /** Append the encoding of @p rec in @p form to @p out. Cannot fail: the
  *  limits of cs_record (CS_RECORD_FIELDS_MAX, CS_RECORD_BYTES_MAX) keep
- *  every record's encoding within CS_CODEC_RECORD_MAX. */
+ *  every record's encoding within CS_CODEC_RECORD_MAX (out of memory
+ *  aborts). Finding the default takes one pass over the fields when they
+ *  share one stamp and seq, else a sort of a copy of them. */
 void cs_codec_encode_record(const cs_record_t *rec, cs_codec_form_t form,
                             cs_buf_t *out);
 

@@ -2,7 +2,7 @@
  *  metadata and digests.
  *  SPDX-License-Identifier: MIT
  *
- *  On-disk layout (schema version 1), all integers big-endian:
+ *  On-disk layout (schema version 2), all integers big-endian:
  *  - "records": collection \0 id -> cs_codec CS_CODEC_STORED record.
  *  - "feed":    u64 seq -> record key. Each record once, at its largest seq
  *               (cs_record_max_seq), so the feed is as long as "records".
@@ -12,6 +12,11 @@
  *               "last_hlc" -> u64 each; "ckpt:" name -> an import
  *               checkpoint, opaque, 0 to CS_STORE_CHECKPOINT_MAX bytes
  *               (so a walk over "meta" must not expect u64 values only).
+ *
+ *  Version 1, written by development builds only, stored a stamp with
+ *  every field (version 2: a record-level default stamp). There was no
+ *  release with it, so there is no migration: such a store is refused and
+ *  must be re-created.
  *
  *  Every write goes through s_write, which runs a callback inside one write
  *  transaction and, when the map fills up (from a put or from the commit),
@@ -55,6 +60,7 @@
 #define S_RESIZED_TRIES 8    /* MDB_MAP_RESIZED retries per txn_begin */
 #define S_WRITE_TRIES   64   /* map growths per write; doubling needs < 64 */
 #define S_CKPT_NAME_MAX 200u /* bytes of an import checkpoint's name */
+#define S_SCHEMA_FIRST  1u   /* the first schema version ever written */
 
 struct cs_store {
     MDB_env *env;                 /* the environment of the data dir */
@@ -655,6 +661,14 @@ s_open_meta(cs_store_t *self, const char *dir)
     if (schema > CS_STORE_SCHEMA_VERSION) {
         s_log("%s has schema version %llu, newer than this build's %u", dir,
               (unsigned long long) schema, CS_STORE_SCHEMA_VERSION);
+        rc = CS_ECORRUPT;
+        goto out_abort;
+    }
+    if (schema >= S_SCHEMA_FIRST && schema < CS_STORE_SCHEMA_VERSION) {
+        s_log("%s has schema version %llu, written by an earlier development "
+              "build (this build: %u); there is no migration: re-create it "
+              "(crmsync init on a new directory) and seed it again",
+              dir, (unsigned long long) schema, CS_STORE_SCHEMA_VERSION);
         rc = CS_ECORRUPT;
         goto out_abort;
     }

@@ -41,7 +41,7 @@
 #include "crdt/cs_record.h"
 #include "crdt/cs_value.h"
 
-#define CS_STORE_SCHEMA_VERSION      1u
+#define CS_STORE_SCHEMA_VERSION      2u
 #define CS_STORE_MAPSIZE_DEFAULT     (UINT64_C(1) << 30) /* 1 GiB */
 #define CS_STORE_MAPSIZE_MAX_DEFAULT (UINT64_C(1) << 40) /* 1 TiB */
 #define CS_STORE_DIGEST_BYTES        32u
@@ -110,8 +110,9 @@ CS_NODISCARD int cs_store_create(const char *dir, uint64_t node_id);
 
 /** Open the store in @p dir. Checks the schema version and clears stale
  *  reader slots left by dead processes. @p opts may be NULL.
- *  @return CS_OK; CS_ENOENT if there is no store; CS_ECORRUPT for a newer or
- *  unknown schema version or a damaged file; CS_EIO. */
+ *  @return CS_OK; CS_ENOENT if there is no store; CS_ECORRUPT for a newer,
+ *  older (development builds only; re-create the store, there is no
+ *  migration) or unknown schema version or a damaged file; CS_EIO. */
 CS_NODISCARD int cs_store_open(const char *dir, const cs_store_opts_t *opts,
                                cs_store_t **self_p);
 

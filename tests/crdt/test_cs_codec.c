@@ -441,9 +441,9 @@ test_codec_empty_record_has_fixed_bytes(void **state)
     cs_buf_t buf;
     cs_buf_init(&buf);
     s_encode(rec, CS_CODEC_CANONICAL, &buf);
-    s_assert_bytes(&buf, "93 01 c0 90");
+    s_assert_bytes(&buf, "94 01 c0 c0 90");
     s_encode(rec, CS_CODEC_STORED, &buf);
-    s_assert_bytes(&buf, "93 02 c0 90");
+    s_assert_bytes(&buf, "94 02 c0 c0 90");
     cs_buf_fini(&buf);
     cs_record_destroy(&rec);
 }
@@ -453,7 +453,9 @@ test_codec_layout_matches_the_header(void **state)
 {
     (void) state;
     /* tombstone (hlc 3, origin 2, seq 9); a = 1 and b = 1.5, both at
-     * (hlc 0x10000, origin 7) with seqs 5 and 6 */
+     * (hlc 0x10000, origin 7) with seqs 5 and 6: the stamp is the default
+     * and no field carries it. The seqs tie, so the larger, 6, is the
+     * default seq and only a carries its own. */
     cs_record_t *rec = cs_record_new();
     cs_stamp_t tomb = { 3, 2 };
     cs_stamp_t write = { cs_hlc_make(1, 0), 7 };
@@ -464,15 +466,13 @@ test_codec_layout_matches_the_header(void **state)
     cs_buf_t buf;
     cs_buf_init(&buf);
     s_encode(rec, CS_CODEC_CANONICAL, &buf);
-    s_assert_bytes(&buf, "93 01 92 03 02 92"
-                         " 94 a1 61 01 ce 00 01 00 00 07"
-                         " 94 a1 62 cb 3f f8 00 00 00 00 00 00"
-                         " ce 00 01 00 00 07");
+    s_assert_bytes(&buf, "94 01 92 03 02 92 ce 00 01 00 00 07 92"
+                         " 92 a1 61 01"
+                         " 92 a1 62 cb 3f f8 00 00 00 00 00 00");
     s_encode(rec, CS_CODEC_STORED, &buf);
-    s_assert_bytes(&buf, "93 02 93 03 02 09 92"
-                         " 95 a1 61 01 ce 00 01 00 00 07 05"
-                         " 95 a1 62 cb 3f f8 00 00 00 00 00 00"
-                         " ce 00 01 00 00 07 06");
+    s_assert_bytes(&buf, "94 02 93 03 02 09 93 ce 00 01 00 00 07 06 92"
+                         " 93 a1 61 01 05"
+                         " 92 a1 62 cb 3f f8 00 00 00 00 00 00");
     cs_buf_fini(&buf);
     cs_record_destroy(&rec);
 }
@@ -521,7 +521,7 @@ test_codec_scalars_use_shortest_ints_and_float64(void **state)
         s_set(rec, "v", cases[i].value, stamp, 1);
         s_encode(rec, CS_CODEC_CANONICAL, &buf);
         char want[128];
-        snprintf(want, sizeof want, "93 01 c0 91 94 a1 76 %s 01 01",
+        snprintf(want, sizeof want, "94 01 c0 92 01 01 91 92 a1 76 %s",
                  cases[i].hex);
         s_assert_bytes(&buf, want);
         cs_record_destroy(&rec);
@@ -531,9 +531,10 @@ test_codec_scalars_use_shortest_ints_and_float64(void **state)
     cs_stamp_t big = { UINT64_MAX, UINT64_MAX };
     s_set(rec, "v", cs_value_nil(), big, 1);
     s_encode(rec, CS_CODEC_CANONICAL, &buf);
-    s_assert_bytes(&buf, "93 01 c0 91 94 a1 76 c0"
+    s_assert_bytes(&buf, "94 01 c0 92"
                          " cf ff ff ff ff ff ff ff ff"
-                         " cf ff ff ff ff ff ff ff ff");
+                         " cf ff ff ff ff ff ff ff ff"
+                         " 91 92 a1 76 c0");
     cs_record_destroy(&rec);
     cs_buf_fini(&buf);
 }
@@ -751,13 +752,14 @@ test_codec_largest_possible_record_fits_the_size_limit(void **state)
 {
     (void) state;
     /* Fill CS_RECORD_BYTES_MAX with large values, then every other field
-     * slot with the costliest small field (9-byte integers and stamps):
-     * the worst case the codec limit must hold. */
+     * slot with the costliest small field (9-byte integers, and a 9-byte
+     * stamp and seq of its own: no two fields share one, so only one can
+     * use the default): the worst case the codec limit must hold. */
     cs_record_t *rec = cs_record_new();
     char *big = malloc(CS_VALUE_MAX);
     assert_non_null(big);
     memset(big, 'q', CS_VALUE_MAX);
-    cs_stamp_t far = { UINT64_MAX, UINT64_MAX };
+    uint64_t next = UINT64_MAX; /* counts down: a new stamp and seq each */
     size_t small_fields = CS_RECORD_FIELDS_MAX - 4;
     size_t small_bytes = small_fields * 4; /* names "nXXX", hex */
     size_t left = CS_RECORD_BYTES_MAX - small_bytes;
@@ -767,16 +769,18 @@ test_codec_largest_possible_record_fits_the_size_limit(void **state)
         size_t len = left - strlen(name) < CS_VALUE_MAX ? left - strlen(name)
                                                         : CS_VALUE_MAX;
         cs_value_t v = cs_value_bin(big, len);
-        assert_int_equal(cs_record_set(rec, name, &v, far, UINT64_MAX, NULL),
-                         CS_OK);
+        cs_stamp_t far = { next, next };
+        assert_int_equal(cs_record_set(rec, name, &v, far, next, NULL), CS_OK);
         left -= strlen(name) + len;
+        next--;
     }
     for (size_t n = 0; n < small_fields; n++) {
         char name[8];
         snprintf(name, sizeof name, "n%03zx", n);
         cs_value_t v = cs_value_int(INT64_MIN);
-        assert_int_equal(cs_record_set(rec, name, &v, far, UINT64_MAX, NULL),
-                         CS_OK);
+        cs_stamp_t far = { next, next };
+        assert_int_equal(cs_record_set(rec, name, &v, far, next, NULL), CS_OK);
+        next--;
     }
     assert_int_equal(cs_record_bytes(rec), CS_RECORD_BYTES_MAX);
     assert_int_equal(cs_record_field_count(rec), CS_RECORD_FIELDS_MAX);
@@ -803,28 +807,43 @@ static void
 test_codec_decode_reads_a_hand_built_record(void **state)
 {
     (void) state;
-    /* written by another implementation: the layout is the contract */
+    /* written by another implementation: the layout is the contract. The
+     * default is (200, NODE_A) with seq 41; each field leaves out what it
+     * shares with it, so its length says what it carries. */
     cs_buf_t b;
     cs_buf_init(&b);
-    s_mp_array(&b, 3);
+    s_mp_array(&b, 4);
     s_mp_uint(&b, CS_CODEC_STORED);
-    s_mp_array(&b, 3);
+    s_mp_array(&b, 3); /* tombstone */
     s_mp_uint(&b, 100);
     s_mp_uint(&b, NODE_B);
     s_mp_uint(&b, 40);
-    s_mp_array(&b, 2);
-    s_mp_array(&b, 5);
-    s_mp_cstr(&b, "first");
-    s_mp_int(&b, -300);
+    s_mp_array(&b, 3); /* default */
     s_mp_uint(&b, 200);
     s_mp_uint(&b, NODE_A);
     s_mp_uint(&b, 41);
     s_mp_array(&b, 5);
+    s_mp_array(&b, 2); /* default stamp and seq */
+    s_mp_cstr(&b, "first");
+    s_mp_int(&b, -300);
+    s_mp_array(&b, 2);
+    s_mp_cstr(&b, "fourth");
+    s_mp_nil(&b);
+    s_mp_array(&b, 5); /* its own stamp and seq */
     s_mp_cstr(&b, "second");
     s_mp_bin(&b, "\x01\x02", 2);
     s_mp_uint(&b, 300);
     s_mp_uint(&b, 5);
     s_mp_uint(&b, 42);
+    s_mp_array(&b, 3); /* default stamp, its own seq */
+    s_mp_cstr(&b, "third");
+    s_mp_cstr(&b, "3");
+    s_mp_uint(&b, 43);
+    s_mp_array(&b, 4); /* its own stamp, default seq */
+    s_mp_cstr(&b, "zeta");
+    s_mp_uint(&b, 6);
+    s_mp_uint(&b, 150);
+    s_mp_uint(&b, NODE_B);
 
     cs_record_t *rec = NULL;
     assert_int_equal(s_decode(b.data, b.len, CS_CODEC_STORED, &rec), CS_OK);
@@ -834,22 +853,378 @@ test_codec_decode_reads_a_hand_built_record(void **state)
     assert_int_equal(tomb.hlc, 100);
     assert_int_equal(tomb.origin, NODE_B);
     assert_int_equal(seq, 40);
-    assert_int_equal(cs_record_field_count(rec), 2);
+    assert_int_equal(cs_record_field_count(rec), 5);
+    const struct {
+        const char *name; /* field */
+        uint64_t hlc;     /* its stamp */
+        uint64_t origin;  /* its stamp */
+        uint64_t seq;     /* its seq */
+    } want[] = {
+        { "first", 200, NODE_A, 41 }, { "fourth", 200, NODE_A, 41 },
+        { "second", 300, 5, 42 },     { "third", 200, NODE_A, 43 },
+        { "zeta", 150, NODE_B, 41 },
+    };
+    for (size_t i = 0; i < ARRAY_LEN(want); i++) {
+        cs_field_t field;
+        assert_int_equal(cs_record_get(rec, want[i].name, &field), CS_OK);
+        assert_int_equal(field.stamp.hlc, want[i].hlc);
+        assert_int_equal(field.stamp.origin, want[i].origin);
+        assert_int_equal(field.seq, want[i].seq);
+    }
     cs_field_t field;
     assert_int_equal(cs_record_get(rec, "first", &field), CS_OK);
     assert_int_equal(field.value.type, CS_VALUE_INT);
     assert_true(field.value.u.i == -300);
-    assert_int_equal(field.stamp.hlc, 200);
-    assert_int_equal(field.stamp.origin, NODE_A);
-    assert_int_equal(field.seq, 41);
     assert_int_equal(cs_record_get(rec, "second", &field), CS_OK);
     assert_int_equal(field.value.type, CS_VALUE_BIN);
     assert_int_equal(field.value.u.s.len, 2);
     assert_memory_equal(field.value.u.s.ptr, "\x01\x02", 2);
-    assert_int_equal(field.seq, 42);
-    assert_int_equal(cs_record_max_seq(rec), 42);
+    assert_int_equal(cs_record_max_seq(rec), 43);
+
+    /* the canonical form of the same state: no seqs, so "third" is short */
+    cs_buf_t canonical;
+    cs_buf_init(&canonical);
+    s_encode(rec, CS_CODEC_CANONICAL, &canonical);
+    s_assert_bytes(&canonical, "94 01 92 64 cf 0b 0b 0b 0b 0b 0b 0b 0b"
+                               " 92 cc c8 cf 0a 0a 0a 0a 0a 0a 0a 0a 95"
+                               " 92 a5 66 69 72 73 74 d1 fe d4"
+                               " 92 a6 66 6f 75 72 74 68 c0"
+                               " 94 a6 73 65 63 6f 6e 64 c4 02 01 02"
+                               " cd 01 2c 05"
+                               " 92 a5 74 68 69 72 64 a1 33"
+                               " 94 a4 7a 65 74 61 06"
+                               " cc 96 cf 0b 0b 0b 0b 0b 0b 0b 0b");
+    cs_buf_fini(&canonical);
     cs_record_destroy(&rec);
     cs_buf_fini(&b);
+}
+
+static cs_stamp_t
+s_stamp(uint64_t hlc, uint64_t origin)
+{
+    cs_stamp_t stamp = { hlc, origin };
+    return stamp;
+}
+
+static void
+test_codec_fields_sharing_one_stamp_are_all_short(void **state)
+{
+    (void) state;
+    /* one import: every field has the same stamp and seq */
+    cs_record_t *rec = cs_record_new();
+    s_set(rec, "a", cs_value_int(1), s_stamp(5, 1), 3);
+    s_set(rec, "b", cs_value_int(2), s_stamp(5, 1), 3);
+    s_set(rec, "c", cs_value_int(3), s_stamp(5, 1), 3);
+    cs_buf_t buf;
+    cs_buf_init(&buf);
+    s_encode(rec, CS_CODEC_CANONICAL, &buf);
+    s_assert_bytes(&buf, "94 01 c0 92 05 01 93"
+                         " 92 a1 61 01 92 a1 62 02 92 a1 63 03");
+    s_encode(rec, CS_CODEC_STORED, &buf);
+    s_assert_bytes(&buf, "94 02 c0 93 05 01 03 93"
+                         " 92 a1 61 01 92 a1 62 02 92 a1 63 03");
+    cs_buf_fini(&buf);
+    cs_record_destroy(&rec);
+}
+
+static void
+test_codec_stored_fields_take_one_of_four_lengths(void **state)
+{
+    (void) state;
+    /* default stamp (5, 1) and seq 3; b differs in its seq, c in its
+     * stamp, d in both */
+    cs_record_t *rec = cs_record_new();
+    s_set(rec, "a", cs_value_int(1), s_stamp(5, 1), 3);
+    s_set(rec, "b", cs_value_int(2), s_stamp(5, 1), 8);
+    s_set(rec, "c", cs_value_int(3), s_stamp(6, 1), 3);
+    s_set(rec, "d", cs_value_int(4), s_stamp(4, 2), 9);
+    cs_buf_t buf;
+    cs_buf_init(&buf);
+    s_encode(rec, CS_CODEC_STORED, &buf);
+    s_assert_bytes(&buf, "94 02 c0 93 05 01 03 94"
+                         " 92 a1 61 01"
+                         " 93 a1 62 02 08"
+                         " 94 a1 63 03 06 01"
+                         " 95 a1 64 04 04 02 09");
+    cs_record_t *back = NULL;
+    assert_int_equal(s_decode(buf.data, buf.len, CS_CODEC_STORED, &back),
+                     CS_OK);
+    assert_true(cs_record_equal(rec, back));
+    s_assert_same_seqs(rec, back);
+    cs_record_destroy(&back);
+
+    /* canonical: the seqs are gone, only the stamps matter */
+    s_encode(rec, CS_CODEC_CANONICAL, &buf);
+    s_assert_bytes(&buf, "94 01 c0 92 05 01 94"
+                         " 92 a1 61 01"
+                         " 92 a1 62 02"
+                         " 94 a1 63 03 06 01"
+                         " 94 a1 64 04 04 02");
+    cs_buf_fini(&buf);
+    cs_record_destroy(&rec);
+}
+
+static void
+test_codec_default_is_the_most_common_stamp(void **state)
+{
+    (void) state;
+    /* a seeded record with one field edited later: the 15 seeded fields
+     * keep the short form, not the edited field with the largest stamp */
+    cs_record_t *rec = cs_record_new();
+    cs_stamp_t seeded = { cs_hlc_make(T0, 0), NODE_A };
+    cs_stamp_t edited = { cs_hlc_make(T0 + 60000, 0), NODE_B };
+    for (int n = 0; n < 15; n++) {
+        char name[8];
+        snprintf(name, sizeof name, "f%02d", n);
+        s_set(rec, name, cs_value_int(n), seeded, 1);
+    }
+    s_set(rec, "f07", cs_value_str("new"), edited, 2);
+
+    cs_buf_t want, buf;
+    cs_buf_init(&want);
+    cs_buf_init(&buf);
+    for (int form = CS_CODEC_CANONICAL; form <= CS_CODEC_STORED; form++) {
+        bool stored = form == CS_CODEC_STORED;
+        cs_buf_reset(&want);
+        s_mp_array(&want, 4);
+        s_mp_uint(&want, (uint64_t) form);
+        s_mp_nil(&want);
+        s_mp_array(&want, stored ? 3 : 2);
+        s_mp_uint(&want, seeded.hlc);
+        s_mp_uint(&want, seeded.origin);
+        if (stored) {
+            s_mp_uint(&want, 1);
+        }
+        s_mp_array(&want, 15);
+        for (int n = 0; n < 15; n++) {
+            char name[8];
+            snprintf(name, sizeof name, "f%02d", n);
+            if (n != 7) {
+                s_mp_array(&want, 2);
+                s_mp_cstr(&want, name);
+                s_mp_int(&want, n);
+                continue;
+            }
+            s_mp_array(&want, stored ? 5 : 4);
+            s_mp_cstr(&want, name);
+            s_mp_cstr(&want, "new");
+            s_mp_uint(&want, edited.hlc);
+            s_mp_uint(&want, edited.origin);
+            if (stored) {
+                s_mp_uint(&want, 2);
+            }
+        }
+        s_encode(rec, (cs_codec_form_t) form, &buf);
+        assert_int_equal(buf.len, want.len);
+        assert_memory_equal(buf.data, want.data, want.len);
+    }
+    cs_buf_fini(&want);
+    cs_buf_fini(&buf);
+    cs_record_destroy(&rec);
+
+    /* two at (5, 2), one at (6, 1): the count decides, not the order */
+    rec = cs_record_new();
+    s_set(rec, "a", cs_value_int(1), s_stamp(5, 2), 1);
+    s_set(rec, "b", cs_value_int(2), s_stamp(6, 1), 1);
+    s_set(rec, "c", cs_value_int(3), s_stamp(5, 2), 1);
+    cs_buf_init(&buf);
+    s_encode(rec, CS_CODEC_CANONICAL, &buf);
+    s_assert_bytes(&buf, "94 01 c0 92 05 02 93"
+                         " 92 a1 61 01 94 a1 62 02 06 01 92 a1 63 03");
+    cs_buf_fini(&buf);
+    cs_record_destroy(&rec);
+}
+
+static void
+test_codec_default_ties_go_to_the_larger_stamp(void **state)
+{
+    (void) state;
+    const struct {
+        cs_stamp_t a, b, c, d; /* stamps of fields a..d */
+        const char *hex;       /* canonical bytes */
+    } cases[] = {
+        /* two and two: the larger hlc wins, whatever the origins */
+        { { 6, 1 },
+          { 5, 9 },
+          { 6, 1 },
+          { 5, 9 },
+          "94 01 c0 92 06 01 94 92 a1 61 01 94 a1 62 02 05 09"
+          " 92 a1 63 03 94 a1 64 04 05 09" },
+        /* equal hlcs: the larger origin wins */
+        { { 5, 1 },
+          { 5, 2 },
+          { 5, 2 },
+          { 5, 1 },
+          "94 01 c0 92 05 02 94 94 a1 61 01 05 01 92 a1 62 02"
+          " 92 a1 63 03 94 a1 64 04 05 01" },
+        /* all four differ: the largest is the default */
+        { { 3, 1 },
+          { 7, 1 },
+          { 4, 1 },
+          { 7, 0 },
+          "94 01 c0 92 07 01 94 94 a1 61 01 03 01 92 a1 62 02"
+          " 94 a1 63 03 04 01 94 a1 64 04 07 00" },
+    };
+    cs_buf_t buf;
+    cs_buf_init(&buf);
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        cs_record_t *rec = cs_record_new();
+        s_set(rec, "a", cs_value_int(1), cases[i].a, 1);
+        s_set(rec, "b", cs_value_int(2), cases[i].b, 1);
+        s_set(rec, "c", cs_value_int(3), cases[i].c, 1);
+        s_set(rec, "d", cs_value_int(4), cases[i].d, 1);
+        s_encode(rec, CS_CODEC_CANONICAL, &buf);
+        s_assert_bytes(&buf, cases[i].hex);
+        cs_record_t *back = NULL;
+        assert_int_equal(s_decode(buf.data, buf.len, CS_CODEC_CANONICAL, &back),
+                         CS_OK);
+        assert_true(cs_record_equal(rec, back));
+        cs_record_destroy(&back);
+        cs_record_destroy(&rec);
+    }
+
+    /* the stored default seq is chosen the same way, on its own: seqs
+     * 4, 9, 4, 9 tie and 9 wins, though the stamp default is (6, 1) */
+    cs_record_t *rec = cs_record_new();
+    s_set(rec, "a", cs_value_int(1), s_stamp(6, 1), 4);
+    s_set(rec, "b", cs_value_int(2), s_stamp(5, 9), 9);
+    s_set(rec, "c", cs_value_int(3), s_stamp(6, 1), 4);
+    s_set(rec, "d", cs_value_int(4), s_stamp(5, 9), 9);
+    s_encode(rec, CS_CODEC_STORED, &buf);
+    s_assert_bytes(&buf, "94 02 c0 93 06 01 09 94 93 a1 61 01 04"
+                         " 94 a1 62 02 05 09 93 a1 63 03 04 94 a1 64 04 05 09");
+    cs_record_destroy(&rec);
+    cs_buf_fini(&buf);
+}
+
+static void
+test_codec_decode_accepts_only_the_chosen_default(void **state)
+{
+    (void) state;
+    /* Hand-built records, each next to the one canonical spelling of the
+     * same state, so every refusal is about the default alone. */
+    const struct {
+        cs_codec_form_t form; /* to decode as */
+        int rc;               /* expected */
+        const char *what;     /* for the failure message */
+        const char *hex;      /* the bytes */
+    } cases[] = {
+        { CS_CODEC_CANONICAL, CS_OK, "a and b share the default",
+          "94 01 c0 92 05 01 92 92 a1 61 01 92 a1 62 02" },
+        { CS_CODEC_CANONICAL, CS_EPROTO, "explicit stamp equal to the default",
+          "94 01 c0 92 05 01 92 92 a1 61 01 94 a1 62 02 05 01" },
+        { CS_CODEC_CANONICAL, CS_EPROTO, "both explicit, equal to the default",
+          "94 01 c0 92 05 01 92 94 a1 61 01 05 01 94 a1 62 02 05 01" },
+        { CS_CODEC_CANONICAL, CS_OK, "two at (5, 1), one at (6, 1)",
+          "94 01 c0 92 05 01 93 92 a1 61 01 92 a1 62 02"
+          " 94 a1 63 03 06 01" },
+        { CS_CODEC_CANONICAL, CS_EPROTO, "default not the most common stamp",
+          "94 01 c0 92 06 01 93 94 a1 61 01 05 01 94 a1 62 02 05 01"
+          " 92 a1 63 03" },
+        { CS_CODEC_CANONICAL, CS_OK, "a tie, the larger stamp the default",
+          "94 01 c0 92 06 01 92 94 a1 61 01 05 01 92 a1 62 02" },
+        { CS_CODEC_CANONICAL, CS_EPROTO, "a tie, the smaller stamp the default",
+          "94 01 c0 92 05 01 92 92 a1 61 01 94 a1 62 02 06 01" },
+        { CS_CODEC_CANONICAL, CS_EPROTO, "a default no field uses",
+          "94 01 c0 92 07 01 92 94 a1 61 01 05 01 94 a1 62 02 06 01" },
+        { CS_CODEC_CANONICAL, CS_OK, "no fields, nil default",
+          "94 01 92 03 02 c0 90" },
+        { CS_CODEC_CANONICAL, CS_EPROTO, "no fields, a default",
+          "94 01 92 03 02 92 05 01 90" },
+        { CS_CODEC_CANONICAL, CS_EPROTO, "no fields nor tombstone, a default",
+          "94 01 c0 92 05 01 90" },
+        { CS_CODEC_CANONICAL, CS_EPROTO, "fields, nil default",
+          "94 01 c0 c0 91 92 a1 61 01" },
+        { CS_CODEC_CANONICAL, CS_EPROTO, "fields, nil default, own stamps",
+          "94 01 c0 c0 91 94 a1 61 01 05 01" },
+        { CS_CODEC_STORED, CS_OK, "stored: a and b share the default",
+          "94 02 c0 93 05 01 03 92 92 a1 61 01 92 a1 62 02" },
+        { CS_CODEC_STORED, CS_EPROTO, "stored: explicit seq equal to default",
+          "94 02 c0 93 05 01 03 92 92 a1 61 01 93 a1 62 02 03" },
+        { CS_CODEC_STORED, CS_EPROTO, "stored: explicit stamp equal to default",
+          "94 02 c0 93 05 01 03 92 92 a1 61 01 94 a1 62 02 05 01" },
+        { CS_CODEC_STORED, CS_EPROTO, "stored: stamp and seq equal to default",
+          "94 02 c0 93 05 01 03 92 92 a1 61 01 95 a1 62 02 05 01 03" },
+        { CS_CODEC_STORED, CS_OK, "stored: two at seq 3, one at seq 8",
+          "94 02 c0 93 05 01 03 93 92 a1 61 01 92 a1 62 02 93 a1 63 03 08" },
+        { CS_CODEC_STORED, CS_EPROTO, "stored: default not the most common seq",
+          "94 02 c0 93 05 01 08 93 93 a1 61 01 03 93 a1 62 02 03"
+          " 92 a1 63 03" },
+        { CS_CODEC_STORED, CS_EPROTO, "stored: a seq tie, the smaller default",
+          "94 02 c0 93 05 01 03 92 92 a1 61 01 93 a1 62 02 08" },
+        { CS_CODEC_STORED, CS_OK, "stored: a seq tie, the larger default",
+          "94 02 c0 93 05 01 08 92 93 a1 61 01 03 92 a1 62 02" },
+        { CS_CODEC_STORED, CS_EPROTO, "stored: no fields, a default",
+          "94 02 c0 93 05 01 03 90" },
+        { CS_CODEC_STORED, CS_EPROTO, "stored: fields, nil default",
+          "94 02 c0 c0 91 95 a1 61 01 05 01 03" },
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        cs_buf_t b;
+        cs_buf_init(&b);
+        s_mp_raw(&b, cases[i].hex);
+        cs_record_t *rec = NULL;
+        int rc = s_decode(b.data, b.len, cases[i].form, &rec);
+        if (rc != cases[i].rc) {
+            fail_msg("%s: got %d (%s), want %d", cases[i].what, rc,
+                     cs_strerror(rc), cases[i].rc);
+        }
+        assert_true((rec != NULL) == (rc == CS_OK));
+        cs_record_destroy(&rec);
+        cs_buf_fini(&b);
+    }
+}
+
+static void
+test_codec_decode_rejects_wrong_array_lengths(void **state)
+{
+    (void) state;
+    const struct {
+        cs_codec_form_t form; /* to decode as */
+        const char *what;     /* for the failure message */
+        const char *hex;      /* the bytes */
+    } cases[] = {
+        { CS_CODEC_CANONICAL, "the layout of schema 1 (no default)",
+          "93 01 c0 91 94 a1 61 01 05 01" },
+        { CS_CODEC_STORED, "stored, the layout of schema 1 (no default)",
+          "93 02 c0 91 95 a1 61 01 05 01 03" },
+        { CS_CODEC_CANONICAL, "a fifth item after the fields",
+          "95 01 c0 92 05 01 91 92 a1 61 01 c0" },
+        { CS_CODEC_CANONICAL, "a default of one item",
+          "94 01 c0 91 05 91 92 a1 61 01" },
+        { CS_CODEC_CANONICAL, "a canonical default with a seq",
+          "94 01 c0 93 05 01 03 91 92 a1 61 01" },
+        { CS_CODEC_STORED, "a stored default without its seq",
+          "94 02 c0 92 05 01 91 92 a1 61 01" },
+        { CS_CODEC_STORED, "a stored default with an extra item",
+          "94 02 c0 94 05 01 03 00 91 92 a1 61 01" },
+        { CS_CODEC_CANONICAL, "a default that is an integer",
+          "94 01 c0 05 91 92 a1 61 01" },
+        { CS_CODEC_CANONICAL, "a default hlc that is a string",
+          "94 01 c0 92 a1 35 01 91 92 a1 61 01" },
+        { CS_CODEC_STORED, "a default seq that is negative",
+          "94 02 c0 93 05 01 ff 91 92 a1 61 01" },
+        { CS_CODEC_CANONICAL, "an empty field", "94 01 c0 92 05 01 91 90" },
+        { CS_CODEC_STORED, "stored, an empty field",
+          "94 02 c0 93 05 01 03 91 90" },
+        { CS_CODEC_CANONICAL, "a field of its name only",
+          "94 01 c0 92 05 01 91 91 a1 61" },
+        { CS_CODEC_STORED, "stored, a field of its name only",
+          "94 02 c0 93 05 01 03 91 91 a1 61" },
+        { CS_CODEC_CANONICAL, "a field with an hlc but no origin",
+          "94 01 c0 92 05 01 91 93 a1 61 01 06" },
+        { CS_CODEC_CANONICAL, "a canonical field with a seq",
+          "94 01 c0 92 05 01 91 95 a1 61 01 06 01 03" },
+        { CS_CODEC_STORED, "stored, a field of six items",
+          "94 02 c0 93 05 01 03 91 96 a1 61 01 06 01 03 00" },
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        cs_buf_t b;
+        cs_buf_init(&b);
+        s_mp_raw(&b, cases[i].hex);
+        s_expect_eproto(b.data, b.len, cases[i].form, cases[i].what);
+        cs_buf_fini(&b);
+    }
 }
 
 /* ---------------- hostile records ---------------- */
@@ -859,8 +1234,8 @@ typedef enum {
     M_NONE,
     M_TOP_NOT_ARRAY,
     M_TOP_MAP,
-    M_TOP_ARRAY_2,
-    M_TOP_ARRAY_4,
+    M_TOP_ARRAY_3,
+    M_TOP_ARRAY_5,
     M_TOP_ARRAY_HUGE,
     M_FORM_ZERO,
     M_FORM_THREE,
@@ -877,6 +1252,20 @@ typedef enum {
     M_TOMB_HLC_NEG,
     M_TOMB_ORIGIN_BOOL,
     M_TOMB_ARRAY_HUGE,
+    M_DEFAULT_NIL,
+    M_DEFAULT_INT,
+    M_DEFAULT_EMPTY,
+    M_DEFAULT_SHORT,
+    M_DEFAULT_LONG,
+    M_DEFAULT_MAP,
+    M_DEFAULT_HLC_STR,
+    M_DEFAULT_ORIGIN_NEG,
+    M_DEFAULT_SEQ_NIL,
+    M_DEFAULT_ARRAY_HUGE,
+    M_DEFAULT_NOT_MOST_COMMON,
+    M_DEFAULT_SEQ_NOT_MOST_COMMON,
+    M_STAMP_IS_DEFAULT,
+    M_SEQ_IS_DEFAULT,
     M_FIELDS_NIL,
     M_FIELDS_MAP,
     M_FIELDS_STR,
@@ -884,6 +1273,8 @@ typedef enum {
     M_FIELDS_COUNT_HUGE,
     M_FIELDS_COUNT_16BIT,
     M_FIELD_NOT_ARRAY,
+    M_FIELD_EMPTY,
+    M_FIELD_NAME_ONLY,
     M_FIELD_SHORT,
     M_FIELD_LONG,
     M_FIELD_ARRAY_HUGE,
@@ -937,8 +1328,8 @@ static const char *s_mutation_names[M_COUNT] = {
     [M_NONE] = "valid",
     [M_TOP_NOT_ARRAY] = "top level is an integer",
     [M_TOP_MAP] = "top level is a map",
-    [M_TOP_ARRAY_2] = "top array of 2",
-    [M_TOP_ARRAY_4] = "top array of 4",
+    [M_TOP_ARRAY_3] = "top array of 3",
+    [M_TOP_ARRAY_5] = "top array of 5",
     [M_TOP_ARRAY_HUGE] = "top array claims 2^32-1 items",
     [M_FORM_ZERO] = "form tag 0",
     [M_FORM_THREE] = "form tag 3",
@@ -955,6 +1346,20 @@ static const char *s_mutation_names[M_COUNT] = {
     [M_TOMB_HLC_NEG] = "tombstone hlc is negative",
     [M_TOMB_ORIGIN_BOOL] = "tombstone origin is a bool",
     [M_TOMB_ARRAY_HUGE] = "tombstone array claims 2^32-1 items",
+    [M_DEFAULT_NIL] = "default is nil, with fields",
+    [M_DEFAULT_INT] = "default is an integer",
+    [M_DEFAULT_EMPTY] = "default is an empty array",
+    [M_DEFAULT_SHORT] = "default lacks an item",
+    [M_DEFAULT_LONG] = "default has an extra item",
+    [M_DEFAULT_MAP] = "default is a map",
+    [M_DEFAULT_HLC_STR] = "default hlc is a string",
+    [M_DEFAULT_ORIGIN_NEG] = "default origin is negative",
+    [M_DEFAULT_SEQ_NIL] = "default seq is nil",
+    [M_DEFAULT_ARRAY_HUGE] = "default array claims 2^32-1 items",
+    [M_DEFAULT_NOT_MOST_COMMON] = "default is a stamp only one field has",
+    [M_DEFAULT_SEQ_NOT_MOST_COMMON] = "default seq only one field has",
+    [M_STAMP_IS_DEFAULT] = "a field spells out the default stamp",
+    [M_SEQ_IS_DEFAULT] = "a field spells out the default seq",
     [M_FIELDS_NIL] = "fields is nil",
     [M_FIELDS_MAP] = "fields is a map",
     [M_FIELDS_STR] = "fields is a string",
@@ -962,7 +1367,9 @@ static const char *s_mutation_names[M_COUNT] = {
     [M_FIELDS_COUNT_HUGE] = "fields array claims 2^32-1 items",
     [M_FIELDS_COUNT_16BIT] = "fields array claims 65535 items",
     [M_FIELD_NOT_ARRAY] = "a field is a string",
-    [M_FIELD_SHORT] = "a field lacks an item",
+    [M_FIELD_EMPTY] = "a field is an empty array",
+    [M_FIELD_NAME_ONLY] = "a field has its name only",
+    [M_FIELD_SHORT] = "a field lacks its origin",
     [M_FIELD_LONG] = "a field has an extra item",
     [M_FIELD_ARRAY_HUGE] = "a field array claims 2^32-1 items",
     [M_NAME_INT] = "a field name is an integer",
@@ -1013,18 +1420,47 @@ static const char *s_mutation_names[M_COUNT] = {
 static bool
 s_mutation_is_stored_only(mutation_t m)
 {
-    return m == M_SEQ_STR || m == M_SEQ_NEG || m == M_SEQ_NIL;
+    return m == M_SEQ_STR || m == M_SEQ_NEG || m == M_SEQ_NIL ||
+           m == M_DEFAULT_SEQ_NIL || m == M_DEFAULT_SEQ_NOT_MOST_COMMON ||
+           m == M_SEQ_IS_DEFAULT;
 }
 
-/* The middle field "beta" (the one mutated): [name, value, hlc, origin(, seq)].
- */
+/* In the stored form a field of 4 items is [name, value, hlc, origin]
+ * (the seq is the default's), so one without its origin is valid there. */
+static bool
+s_mutation_is_canonical_only(mutation_t m)
+{
+    return m == M_FIELD_SHORT;
+}
+
+/* The record the builder writes: alpha and gamma at the default stamp and
+ * seq, beta (the one mutated) with a stamp and seq of its own. */
+#define S_DEFAULT_HLC    cs_hlc_make(T0, 2)
+#define S_DEFAULT_ORIGIN NODE_B
+#define S_DEFAULT_SEQ    7u
+#define S_BETA_HLC       cs_hlc_make(T0, 1)
+#define S_BETA_ORIGIN    NODE_A
+#define S_BETA_SEQ       9u
+
+/* The middle field "beta" (the one mutated): [name, value, hlc, origin],
+ * stored [name, value, hlc, origin, seq]. */
 static void
 s_write_beta(cs_buf_t *b, cs_codec_form_t form, mutation_t m)
 {
     bool stored = form == CS_CODEC_STORED;
-    uint32_t items = stored ? 5 : 4;
+    /* the default mutations move beta's stamp or seq into the default */
+    bool own_stamp = m != M_DEFAULT_NOT_MOST_COMMON;
+    bool own_seq = stored && m != M_DEFAULT_SEQ_NOT_MOST_COMMON;
+    uint32_t items = 2u + (own_stamp ? 2u : 0u) + (own_seq ? 1u : 0u);
     switch ((int) m) {
     case M_FIELD_NOT_ARRAY:
+        s_mp_cstr(b, "beta");
+        return;
+    case M_FIELD_EMPTY:
+        s_mp_array(b, 0);
+        return;
+    case M_FIELD_NAME_ONLY:
+        s_mp_array(b, 1);
         s_mp_cstr(b, "beta");
         return;
     case M_FIELD_SHORT:
@@ -1156,13 +1592,15 @@ s_write_beta(cs_buf_t *b, cs_codec_form_t form, mutation_t m)
         s_mp_int(b, -7);
         break;
     }
-    if (m == M_FIELD_SHORT && !stored) {
-        s_mp_uint(b, cs_hlc_make(T0, 1)); /* hlc only: origin missing */
+    if (m == M_FIELD_SHORT) {
+        s_mp_uint(b, S_BETA_HLC); /* hlc only: origin missing */
         return;
     }
 
     /* hlc */
     switch ((int) m) {
+    case M_DEFAULT_NOT_MOST_COMMON:
+        break; /* beta's stamp is the default */
     case M_HLC_STR:
         s_mp_cstr(b, "123");
         break;
@@ -1178,13 +1616,18 @@ s_write_beta(cs_buf_t *b, cs_codec_form_t form, mutation_t m)
     case M_HLC_BOOL:
         s_mp_raw(b, "c3");
         break;
+    case M_STAMP_IS_DEFAULT:
+        s_mp_uint(b, S_DEFAULT_HLC);
+        break;
     default:
-        s_mp_uint(b, cs_hlc_make(T0, 1));
+        s_mp_uint(b, S_BETA_HLC);
         break;
     }
 
     /* origin */
     switch ((int) m) {
+    case M_DEFAULT_NOT_MOST_COMMON:
+        break;
     case M_ORIGIN_NEG:
         s_mp_int(b, -1);
         break;
@@ -1194,13 +1637,16 @@ s_write_beta(cs_buf_t *b, cs_codec_form_t form, mutation_t m)
     case M_ORIGIN_BIN:
         s_mp_bin(b, "\x01", 1);
         break;
+    case M_STAMP_IS_DEFAULT:
+        s_mp_uint(b, S_DEFAULT_ORIGIN);
+        break;
     default:
-        s_mp_uint(b, NODE_A);
+        s_mp_uint(b, S_BETA_ORIGIN);
         break;
     }
 
     /* seq (stored form only) */
-    if (stored && m != M_FIELD_SHORT) {
+    if (own_seq) {
         switch ((int) m) {
         case M_SEQ_STR:
             s_mp_cstr(b, "9");
@@ -1211,8 +1657,11 @@ s_write_beta(cs_buf_t *b, cs_codec_form_t form, mutation_t m)
         case M_SEQ_NIL:
             s_mp_nil(b);
             break;
+        case M_SEQ_IS_DEFAULT:
+            s_mp_uint(b, S_DEFAULT_SEQ);
+            break;
         default:
-            s_mp_uint(b, 9);
+            s_mp_uint(b, S_BETA_SEQ);
             break;
         }
     }
@@ -1221,21 +1670,101 @@ s_write_beta(cs_buf_t *b, cs_codec_form_t form, mutation_t m)
     }
 }
 
+/* alpha or gamma: [name, "x"] at the default stamp and seq, unless a
+ * mutation moved the default to beta's stamp or seq. */
 static void
 s_write_simple_field(cs_buf_t *b, cs_codec_form_t form, const char *name,
-                     uint64_t seq)
+                     mutation_t m)
 {
-    s_mp_array(b, form == CS_CODEC_STORED ? 5 : 4);
+    bool own_stamp = m == M_DEFAULT_NOT_MOST_COMMON;
+    bool own_seq =
+        form == CS_CODEC_STORED && m == M_DEFAULT_SEQ_NOT_MOST_COMMON;
+    s_mp_array(b, 2u + (own_stamp ? 2u : 0u) + (own_seq ? 1u : 0u));
     s_mp_cstr(b, name);
     s_mp_cstr(b, "x");
-    s_mp_uint(b, cs_hlc_make(T0, 2));
-    s_mp_uint(b, NODE_B);
-    if (form == CS_CODEC_STORED) {
-        s_mp_uint(b, seq);
+    if (own_stamp) {
+        s_mp_uint(b, S_DEFAULT_HLC);
+        s_mp_uint(b, S_DEFAULT_ORIGIN);
+    }
+    if (own_seq) {
+        s_mp_uint(b, S_DEFAULT_SEQ);
     }
 }
 
-/* A record [form, tombstone, [alpha, beta, gamma]] with mutation @p m. */
+/* The default of the builder's record: [hlc, origin], stored [hlc, origin,
+ * seq], with mutation @p m. */
+static void
+s_write_default(cs_buf_t *b, cs_codec_form_t form, mutation_t m)
+{
+    bool stored = form == CS_CODEC_STORED;
+    uint32_t items = stored ? 3 : 2;
+    uint64_t hlc = S_DEFAULT_HLC, origin = S_DEFAULT_ORIGIN;
+    uint64_t seq = S_DEFAULT_SEQ;
+    switch ((int) m) {
+    case M_DEFAULT_NIL:
+        s_mp_nil(b);
+        return;
+    case M_DEFAULT_INT:
+        s_mp_uint(b, hlc);
+        return;
+    case M_DEFAULT_EMPTY:
+        s_mp_array(b, 0);
+        return;
+    case M_DEFAULT_SHORT:
+        items--;
+        break;
+    case M_DEFAULT_LONG:
+        items++;
+        break;
+    case M_DEFAULT_MAP:
+        s_mp_raw(b, "81"); /* one pair: hlc -> origin */
+        s_mp_uint(b, hlc);
+        s_mp_uint(b, origin);
+        return;
+    case M_DEFAULT_ARRAY_HUGE:
+        s_mp_raw(b, "dd ff ff ff ff");
+        items = 0; /* the items follow as if nothing happened */
+        break;
+    case M_DEFAULT_NOT_MOST_COMMON:
+        hlc = S_BETA_HLC;
+        origin = S_BETA_ORIGIN;
+        break;
+    case M_DEFAULT_SEQ_NOT_MOST_COMMON:
+        seq = S_BETA_SEQ;
+        break;
+    default:
+        break;
+    }
+    if (m != M_DEFAULT_ARRAY_HUGE) {
+        s_mp_array(b, items);
+    }
+    if (m == M_DEFAULT_HLC_STR) {
+        s_mp_cstr(b, "1");
+    } else {
+        s_mp_uint(b, hlc);
+    }
+    if (m == M_DEFAULT_SHORT && !stored) {
+        return; /* the origin is missing */
+    }
+    if (m == M_DEFAULT_ORIGIN_NEG) {
+        s_mp_int(b, -2);
+    } else {
+        s_mp_uint(b, origin);
+    }
+    if (stored && m != M_DEFAULT_SHORT) {
+        if (m == M_DEFAULT_SEQ_NIL) {
+            s_mp_nil(b);
+        } else {
+            s_mp_uint(b, seq);
+        }
+    }
+    if (m == M_DEFAULT_LONG) {
+        s_mp_uint(b, 0);
+    }
+}
+
+/* A record [form, tombstone, default, [alpha, beta, gamma]] with mutation
+ * @p m. */
 static void
 s_build_record(cs_buf_t *b, cs_codec_form_t form, mutation_t m)
 {
@@ -1247,17 +1776,17 @@ s_build_record(cs_buf_t *b, cs_codec_form_t form, mutation_t m)
     case M_TOP_MAP:
         s_mp_raw(b, "83");
         break;
-    case M_TOP_ARRAY_2:
-        s_mp_array(b, 2);
+    case M_TOP_ARRAY_3:
+        s_mp_array(b, 3);
         break;
-    case M_TOP_ARRAY_4:
-        s_mp_array(b, 4);
+    case M_TOP_ARRAY_5:
+        s_mp_array(b, 5);
         break;
     case M_TOP_ARRAY_HUGE:
         s_mp_raw(b, "dd ff ff ff ff");
         break;
     default:
-        s_mp_array(b, 3);
+        s_mp_array(b, 4);
         break;
     }
 
@@ -1344,6 +1873,8 @@ s_build_record(cs_buf_t *b, cs_codec_form_t form, mutation_t m)
         break;
     }
 
+    s_write_default(b, form, m);
+
     switch ((int) m) {
     case M_FIELDS_NIL:
         s_mp_nil(b);
@@ -1367,14 +1898,14 @@ s_build_record(cs_buf_t *b, cs_codec_form_t form, mutation_t m)
         s_mp_array(b, 3);
         break;
     }
-    s_write_simple_field(b, form, m == M_NAME_EMPTY ? "" : "alpha", 7);
+    s_write_simple_field(b, form, m == M_NAME_EMPTY ? "" : "alpha", m);
     s_write_beta(b, form, m);
-    s_write_simple_field(b, form, "gamma", 8);
+    s_write_simple_field(b, form, "gamma", m);
 
     if (m == M_TRAILING_NIL) {
         s_mp_nil(b);
     } else if (m == M_TRAILING_RECORD) {
-        s_mp_raw(b, stored ? "93 02 c0 90" : "93 01 c0 90");
+        s_mp_raw(b, stored ? "94 02 c0 c0 90" : "94 01 c0 c0 90");
     }
 }
 
@@ -1394,7 +1925,14 @@ test_codec_decode_accepts_the_unmutated_builder(void **state)
         cs_field_t field;
         assert_int_equal(cs_record_get(rec, "beta", &field), CS_OK);
         assert_true(field.value.type == CS_VALUE_INT && field.value.u.i == -7);
-        assert_int_equal(field.seq, form == CS_CODEC_STORED ? 9 : 0);
+        assert_int_equal(field.stamp.hlc, S_BETA_HLC);
+        assert_int_equal(field.stamp.origin, S_BETA_ORIGIN);
+        assert_int_equal(field.seq, form == CS_CODEC_STORED ? S_BETA_SEQ : 0);
+        assert_int_equal(cs_record_get(rec, "gamma", &field), CS_OK);
+        assert_int_equal(field.stamp.hlc, S_DEFAULT_HLC);
+        assert_int_equal(field.stamp.origin, S_DEFAULT_ORIGIN);
+        assert_int_equal(field.seq,
+                         form == CS_CODEC_STORED ? S_DEFAULT_SEQ : 0);
         cs_stamp_t tomb;
         assert_true(cs_record_tombstone(rec, &tomb, NULL));
         assert_int_equal(tomb.hlc, cs_hlc_make(T0 - 1, 0));
@@ -1411,8 +1949,10 @@ test_codec_decode_rejects_every_single_defect(void **state)
     cs_buf_init(&b);
     for (int m = M_NONE + 1; m < M_COUNT; m++) {
         for (int form = CS_CODEC_CANONICAL; form <= CS_CODEC_STORED; form++) {
-            if (form == CS_CODEC_CANONICAL &&
-                s_mutation_is_stored_only((mutation_t) m)) {
+            if ((form == CS_CODEC_CANONICAL &&
+                 s_mutation_is_stored_only((mutation_t) m)) ||
+                (form == CS_CODEC_STORED &&
+                 s_mutation_is_canonical_only((mutation_t) m))) {
                 continue;
             }
             cs_buf_reset(&b);
@@ -1502,14 +2042,15 @@ test_codec_decode_rejects_more_than_1024_fields(void **state)
         for (unsigned count = CS_RECORD_FIELDS_MAX;
              count <= CS_RECORD_FIELDS_MAX + 1; count++) {
             cs_buf_reset(&b);
-            s_mp_array(&b, 3);
+            s_mp_array(&b, 4);
             s_mp_uint(&b, (uint64_t) form);
             s_mp_nil(&b);
+            s_write_default(&b, (cs_codec_form_t) form, M_NONE);
             s_mp_array(&b, count);
             for (unsigned n = 0; n < count; n++) {
                 char name[16];
                 snprintf(name, sizeof name, "f%05u", n);
-                s_write_simple_field(&b, (cs_codec_form_t) form, name, n);
+                s_write_simple_field(&b, (cs_codec_form_t) form, name, M_NONE);
             }
             cs_record_t *rec = NULL;
             int rc = s_decode(b.data, b.len, (cs_codec_form_t) form, &rec);
@@ -1536,18 +2077,19 @@ test_codec_decode_rejects_input_over_record_max(void **state)
     memset(big, 'w', CS_VALUE_MAX);
     cs_buf_t b;
     cs_buf_init(&b);
-    s_mp_array(&b, 3);
+    s_mp_array(&b, 4);
     s_mp_uint(&b, CS_CODEC_CANONICAL);
     s_mp_nil(&b);
+    s_mp_array(&b, 2); /* default (1, 1) */
+    s_mp_uint(&b, 1);
+    s_mp_uint(&b, 1);
     s_mp_array(&b, 9);
     for (int n = 0; n < 9; n++) {
         char name[16];
         snprintf(name, sizeof name, "v%d", n);
-        s_mp_array(&b, 4);
+        s_mp_array(&b, 2);
         s_mp_cstr(&b, name);
         s_mp_bin(&b, big, CS_VALUE_MAX);
-        s_mp_uint(&b, 1);
-        s_mp_uint(&b, 1);
     }
     free(big);
     assert_true(b.len > CS_CODEC_RECORD_MAX);
@@ -1574,11 +2116,11 @@ test_codec_decode_rejects_deep_nesting_without_recursing(void **state)
 
     /* the same, inside the value of an otherwise valid field */
     cs_buf_reset(&b);
-    s_mp_raw(&b, "93 01 c0 91 94 a1 76");
+    s_mp_raw(&b, "94 01 c0 92 01 01 91 92 a1 76");
     for (size_t i = 0; i < depth; i++) {
         s_mp_byte(&b, 0x91);
     }
-    s_mp_raw(&b, "c0 01 01");
+    s_mp_raw(&b, "c0");
     s_expect_eproto(b.data, b.len, CS_CODEC_CANONICAL, "deep value");
     cs_buf_fini(&b);
 }
@@ -1606,13 +2148,14 @@ test_codec_decode_bombs_fail_fast_without_large_allocation(void **state)
         "dc ff ff",       /* array16 of 65535 */
         "de ff ff",       /* map16 of 65535 pairs */
         "c5 ff ff",       /* bin16 of 65535 */
-        "93 01 c0 dd ff ff ff ff",
-        "93 01 c0 91 94 db ff ff ff ff",
-        "93 01 c0 91 94 a1 76 c6 ff ff ff ff",
-        "93 01 c0 91 94 a1 76 dd ff ff ff ff",
-        "93 01 c0 91 94 a1 76 df ff ff ff ff",
-        "93 dd ff ff ff ff",
-        "93 db ff ff ff ff",
+        "94 01 c0 92 01 01 dd ff ff ff ff",
+        "94 01 c0 dd ff ff ff ff", /* the default */
+        "94 01 c0 92 01 01 91 92 db ff ff ff ff",
+        "94 01 c0 92 01 01 91 92 a1 76 c6 ff ff ff ff",
+        "94 01 c0 92 01 01 91 92 a1 76 dd ff ff ff ff",
+        "94 01 c0 92 01 01 91 92 a1 76 df ff ff ff ff",
+        "94 dd ff ff ff ff",
+        "94 db ff ff ff ff",
         "c7 ff 01",          /* ext8 of 255 */
         "c9 ff ff ff ff 01", /* ext32 of 4 GiB */
     };
@@ -1785,6 +2328,8 @@ typedef enum {
     D_RECORD_UNKNOWN_FORM,
     D_RECORD_AS_BIN,
     D_RECORD_SHORT_FIELD,
+    D_RECORD_OLD_LAYOUT,
+    D_RECORD_NIL_DEFAULT,
     D_RECORD_NIL,
     D_RECORD_FIELDS_HUGE,
     D_TRAILING_NIL,
@@ -1811,13 +2356,15 @@ static const char *s_delta_defect_names[D_COUNT] = {
     [D_RECORD_STORED] = "record in the stored form",
     [D_RECORD_UNKNOWN_FORM] = "record with form tag 3",
     [D_RECORD_AS_BIN] = "record wrapped in a binary",
-    [D_RECORD_SHORT_FIELD] = "record whose field lacks its origin",
+    [D_RECORD_SHORT_FIELD] = "record whose field lacks its value",
+    [D_RECORD_OLD_LAYOUT] = "record in the layout of schema 1",
+    [D_RECORD_NIL_DEFAULT] = "record with fields and a nil default",
     [D_RECORD_NIL] = "record is nil",
     [D_RECORD_FIELDS_HUGE] = "record fields claim 2^32-1 items",
     [D_TRAILING_NIL] = "a nil after the delta",
 };
 
-/* ["contacts", "0035g00000ABCDEFAA", [1, nil, [["v", 1, 1, 1]]]] with
+/* ["contacts", "0035g00000ABCDEFAA", [1, nil, [1, 1], [["v", 1]]]] with
  * defect @p d. */
 static void
 s_build_delta(cs_buf_t *b, delta_defect_t d)
@@ -1880,25 +2427,31 @@ s_build_delta(cs_buf_t *b, delta_defect_t d)
 
     switch ((int) d) {
     case D_RECORD_STORED:
-        s_mp_raw(b, "93 02 c0 90");
+        s_mp_raw(b, "94 02 c0 c0 90");
         break;
     case D_RECORD_UNKNOWN_FORM:
-        s_mp_raw(b, "93 03 c0 90");
+        s_mp_raw(b, "94 03 c0 c0 90");
         break;
     case D_RECORD_AS_BIN:
-        s_mp_bin(b, "\x93\x01\xc0\x90", 4);
+        s_mp_bin(b, "\x94\x01\xc0\xc0\x90", 5);
         break;
     case D_RECORD_SHORT_FIELD:
-        s_mp_raw(b, "93 01 c0 91 94 a1 76 01 01");
+        s_mp_raw(b, "94 01 c0 92 01 01 91 91 a1 76");
+        break;
+    case D_RECORD_OLD_LAYOUT:
+        s_mp_raw(b, "93 01 c0 91 94 a1 76 01 01 01");
+        break;
+    case D_RECORD_NIL_DEFAULT:
+        s_mp_raw(b, "94 01 c0 c0 91 92 a1 76 01");
         break;
     case D_RECORD_NIL:
         s_mp_nil(b);
         break;
     case D_RECORD_FIELDS_HUGE:
-        s_mp_raw(b, "93 01 c0 dd ff ff ff ff");
+        s_mp_raw(b, "94 01 c0 92 01 01 dd ff ff ff ff");
         break;
     default:
-        s_mp_raw(b, "93 01 c0 91 94 a1 76 01 01 01");
+        s_mp_raw(b, "94 01 c0 92 01 01 91 92 a1 76 01");
         break;
     }
 
@@ -1978,6 +2531,12 @@ main(void)
         cmocka_unit_test(
             test_codec_largest_possible_record_fits_the_size_limit),
         cmocka_unit_test(test_codec_decode_reads_a_hand_built_record),
+        cmocka_unit_test(test_codec_fields_sharing_one_stamp_are_all_short),
+        cmocka_unit_test(test_codec_stored_fields_take_one_of_four_lengths),
+        cmocka_unit_test(test_codec_default_is_the_most_common_stamp),
+        cmocka_unit_test(test_codec_default_ties_go_to_the_larger_stamp),
+        cmocka_unit_test(test_codec_decode_accepts_only_the_chosen_default),
+        cmocka_unit_test(test_codec_decode_rejects_wrong_array_lengths),
         cmocka_unit_test(test_codec_decode_accepts_the_unmutated_builder),
         cmocka_unit_test(test_codec_decode_rejects_every_single_defect),
         cmocka_unit_test(test_codec_decode_rejects_the_other_form),
