@@ -123,6 +123,18 @@ main(int argc, char **argv)
               n);
     }
     s_write_record("wide", wide, false);
+
+    /* a seeded record after one live edit: one stamp and seq for 15
+     * fields, the default; the edited field carries its own */
+    cs_record_t *seeded = cs_record_new();
+    for (unsigned n = 0; n < 15; n++) {
+        char name[16];
+        snprintf(name, sizeof name, "col%02u", n);
+        s_set(seeded, name, cs_value_str("seeded value"), 0, 7, 1);
+    }
+    s_set(seeded, "col03", cs_value_str("edited"), 60000, 9, 2);
+    s_write_record("seeded", seeded, true);
+    s_write_delta("seeded", "contacts", "0035g00000SEEDEDAA", seeded);
     s_write_delta("empty", "accounts", "A-1", empty);
 
     /* Length bombs and other hostile bytes. RAW() keeps the length of a
@@ -140,10 +152,13 @@ main(int argc, char **argv)
         RAW("bomb-map32", "\xdf\xff\xff\xff\xff"),
         RAW("bomb-str32", "\xdb\xff\xff\xff\xff"),
         RAW("bomb-bin32", "\xc6\xff\xff\xff\xff"),
-        RAW("bomb-fields-array32", "\x93\x01\xc0\xdd\xff\xff\xff\xff"),
-        RAW("bomb-name-str32", "\x93\x01\xc0\x91\x94\xdb\xff\xff\xff\xff"),
-        RAW("bomb-value-bin32",
-            "\x93\x01\xc0\x91\x94\xa1v\xc6\xff\xff\xff\xff"),
+        RAW("bomb-fields-array32",
+            "\x94\x01\xc0\x92\x01\x01\xdd\xff\xff\xff\xff"),
+        RAW("bomb-default-array32", "\x94\x01\xc0\xdd\xff\xff\xff\xff"),
+        RAW("bomb-name-str32",
+            "\x94\x01\xc0\x92\x01\x01\x91\x92\xdb\xff\xff\xff\xff"),
+        RAW("bomb-value-bin32", "\x94\x01\xc0\x92\x01\x01\x91\x92\xa1v"
+                                "\xc6\xff\xff\xff\xff"),
         RAW("bomb-delta-record", "\x93\xa1"
                                  "c"
                                  "\xa1"
@@ -160,5 +175,6 @@ main(int argc, char **argv)
     cs_record_destroy(&contact);
     cs_record_destroy(&deleted);
     cs_record_destroy(&wide);
+    cs_record_destroy(&seeded);
     return 0;
 }
