@@ -367,6 +367,87 @@ cs_codec_encode_record(const cs_record_t *rec, cs_codec_form_t form,
     assert(out->len - start <= CS_CODEC_RECORD_MAX);
 }
 
+/*  Bytes of the msgpack unsigned integer at @p p (@p avail bytes there),
+ *  or 0 if there is none. */
+static size_t
+s_uint_size(const uint8_t *p, size_t avail)
+{
+    size_t n = 0;
+    if (avail > 0) {
+        switch (p[0]) {
+        case 0xcc:
+            n = 2;
+            break;
+        case 0xcd:
+            n = 3;
+            break;
+        case 0xce:
+            n = 5;
+            break;
+        case 0xcf:
+            n = 9;
+            break;
+        default:
+            n = p[0] < 0x80 ? 1 : 0;
+        }
+    }
+    return n <= avail ? n : 0;
+}
+
+/*  Copy the nil or [hlc, origin] at @p in[*pos] to @p out, as nil or
+ *  [hlc, origin, seq]. */
+static bool
+s_stamp_with_seq(const uint8_t *in, size_t len, size_t *pos, uint64_t seq,
+                 cs_buf_t *out)
+{
+    if (*pos < len && in[*pos] == 0xc0) {
+        s_pk_nil(out);
+        (*pos)++;
+        return true;
+    }
+    if (*pos >= len || in[*pos] != 0x92) {
+        return false;
+    }
+    size_t at = *pos + 1;
+    size_t hlc = s_uint_size(in + at, len - at);
+    size_t origin = hlc ? s_uint_size(in + at + hlc, len - at - hlc) : 0;
+    if (!origin) {
+        return false;
+    }
+    s_pk_array(out, 3);
+    cs_buf_append(out, in + at, hlc + origin);
+    s_pk_uint(out, seq);
+    *pos = at + hlc + origin;
+    return true;
+}
+
+int
+cs_codec_stored_from_canonical(const void *canonical, size_t len, uint64_t seq,
+                               cs_buf_t *out)
+{
+    assert(canonical || len == 0);
+    assert(out);
+    /* canonical [1, tomb, default, fields] -> stored [2, tomb + seq,
+     * default + seq, fields]: with one seq for every part, the stored
+     * default seq is that seq and no field spells its own, so the fields
+     * are the same bytes in both forms */
+    const uint8_t *in = canonical;
+    size_t start = out->len;
+    size_t pos = 2;
+    if (len < 2 || in[0] != 0x94 || in[1] != CS_CODEC_CANONICAL) {
+        return CS_EPROTO;
+    }
+    s_pk_array(out, 4);
+    s_pk_uint(out, CS_CODEC_STORED);
+    if (!s_stamp_with_seq(in, len, &pos, seq, out) ||
+        !s_stamp_with_seq(in, len, &pos, seq, out) || pos >= len) {
+        out->len = start;
+        return CS_EPROTO;
+    }
+    cs_buf_append(out, in + pos, len - pos);
+    return CS_OK;
+}
+
 int
 cs_codec_encode_delta(const char *collection, const char *id,
                       const cs_record_t *rec, cs_buf_t *out)

@@ -94,6 +94,17 @@ CS_NODISCARD int cs_codec_decode_record(const void *data, size_t len,
                                         cs_codec_form_t form,
                                         cs_record_t **rec_out);
 
+/** Append to @p out the stored form of the record whose canonical form is
+ *  the @p len bytes at @p canonical, every part of it changed at @p seq:
+ *  what decoding it, cs_record_set_seq(@p seq) and encoding it stored
+ *  would give, without building the record. For bulk loads of records new
+ *  to a store. The input must come from cs_codec_encode_record: its shape
+ *  is checked, its content is not (it is not for untrusted bytes).
+ *  @return CS_OK, or CS_EPROTO (then @p out is as before). */
+CS_NODISCARD int cs_codec_stored_from_canonical(const void *canonical,
+                                                size_t len, uint64_t seq,
+                                                cs_buf_t *out);
+
 /** Append the delta (@p collection, @p id, canonical @p rec) to @p out.
  *  @return CS_OK, or CS_EINVAL for a bad collection or id (then @p out is
  *  as before). */

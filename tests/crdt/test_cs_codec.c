@@ -2489,6 +2489,49 @@ test_codec_delta_decode_rejects_every_single_defect(void **state)
     cs_buf_fini(&b);
 }
 
+/* The bulk-load shortcut refuses what is not a canonical record and
+ * leaves the buffer as it was. */
+static void
+test_codec_stored_from_canonical_refuses_other_shapes(void **state)
+{
+    (void) state;
+    cs_record_t *rec = cs_record_new();
+    cs_value_t v = cs_value_str("x");
+    cs_stamp_t stamp = { 300, 70000 };
+    assert_int_equal(cs_record_set(rec, "a", &v, stamp, 0, NULL), CS_OK);
+    cs_buf_t canon, stored, out;
+    cs_buf_init(&canon);
+    cs_buf_init(&stored);
+    cs_buf_init(&out);
+    cs_codec_encode_record(rec, CS_CODEC_CANONICAL, &canon);
+    cs_codec_encode_record(rec, CS_CODEC_STORED, &stored);
+    cs_buf_append(&out, "keep", 4);
+    /* the stored form, every truncation before the fields, an empty input */
+    assert_int_equal(cs_codec_stored_from_canonical(stored.data, stored.len,
+                                                    1, &out),
+                     CS_EPROTO);
+    for (size_t len = 0; len <= 9; len++) {
+        assert_int_equal(cs_codec_stored_from_canonical(canon.data, len, 1,
+                                                        &out),
+                         CS_EPROTO);
+    }
+    assert_int_equal(out.len, 4);
+    assert_memory_equal(out.data, "keep", 4);
+    /* and the whole one converts */
+    assert_int_equal(cs_codec_stored_from_canonical(canon.data, canon.len,
+                                                    200, &out),
+                     CS_OK);
+    cs_record_set_seq(rec, 200);
+    cs_buf_reset(&stored);
+    cs_codec_encode_record(rec, CS_CODEC_STORED, &stored);
+    assert_int_equal(out.len, 4 + stored.len);
+    assert_memory_equal(out.data + 4, stored.data, stored.len);
+    cs_buf_fini(&canon);
+    cs_buf_fini(&stored);
+    cs_buf_fini(&out);
+    cs_record_destroy(&rec);
+}
+
 static void
 test_codec_delta_decode_rejects_truncated_real_deltas(void **state)
 {
@@ -2555,6 +2598,7 @@ main(void)
         cmocka_unit_test(test_codec_delta_encode_rejects_bad_collection_or_id),
         cmocka_unit_test(test_codec_delta_decode_rejects_every_single_defect),
         cmocka_unit_test(test_codec_delta_decode_rejects_truncated_real_deltas),
+        cmocka_unit_test(test_codec_stored_from_canonical_refuses_other_shapes),
     };
     return cmocka_run_group_tests_name("crdt/cs_codec", tests, NULL, NULL);
 }
