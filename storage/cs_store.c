@@ -454,15 +454,26 @@ s_record_load(s_txn_t *t, const s_key_t *key, cs_record_t **rec_out)
  *  @p old_seq (0: it had none) to @p new_seq, the new feed head. @p flags
  *  go to the put into "records": MDB_APPEND when the caller knows the key
  *  sorts after every key there (LMDB checks it: MDB_KEYEXIST otherwise). */
+static int s_record_put(s_txn_t *t, const s_key_t *key, const cs_buf_t *buf,
+                        uint64_t old_seq, uint64_t new_seq, unsigned int flags);
+
 static int
 s_record_store(s_txn_t *t, const s_key_t *key, const cs_record_t *rec,
                uint64_t old_seq, uint64_t new_seq, unsigned int flags,
                cs_buf_t *buf)
 {
-    assert(new_seq > old_seq);
-    assert(flags == 0 || (flags == MDB_APPEND && old_seq == 0));
     cs_buf_reset(buf);
     cs_codec_encode_record(rec, CS_CODEC_STORED, buf);
+    return s_record_put(t, key, buf, old_seq, new_seq, flags);
+}
+
+/*  s_record_store for a record already encoded (stored form) in @p buf. */
+static int
+s_record_put(s_txn_t *t, const s_key_t *key, const cs_buf_t *buf,
+             uint64_t old_seq, uint64_t new_seq, unsigned int flags)
+{
+    assert(new_seq > old_seq);
+    assert(flags == 0 || (flags == MDB_APPEND && old_seq == 0));
     cs_store_t *self = t->store;
     MDB_val k = { key->len, (void *) (uintptr_t) key->data };
     MDB_val v = { buf->len, buf->data };
@@ -1524,12 +1535,48 @@ s_records_last(s_txn_t *t, s_key_t *last, bool *found)
     return rc;
 }
 
+/* A checkpoint to store with a batch. */
+typedef struct {
+    s_ckpt_key_t key;       /* where it goes */
+    const void *data;       /* NULL: leave the stored one as it is */
+    size_t len;             /* its bytes */
+} s_ckpt_t;
+
+/*  Check @p name and @p len and fill @p ckpt. @return CS_OK or CS_EINVAL. */
+static int
+s_ckpt_make(const char *name, const void *data, size_t len, s_ckpt_t *ckpt)
+{
+    assert(data || len == 0);
+    memset(ckpt, 0, sizeof *ckpt);
+    if (data || name) {
+        int rc = s_ckpt_key_make(name, &ckpt->key);
+        if (rc != CS_OK) {
+            return rc;
+        }
+    }
+    if (len > CS_STORE_CHECKPOINT_MAX) {
+        return CS_EINVAL;
+    }
+    ckpt->data = data;
+    ckpt->len = len;
+    return CS_OK;
+}
+
+static int
+s_ckpt_put(s_txn_t *t, const s_ckpt_t *ckpt)
+{
+    if (!ckpt->data) {
+        return CS_OK;
+    }
+    MDB_val key = { ckpt->key.len, (void *) (uintptr_t) ckpt->key.data };
+    MDB_val val = { ckpt->len, (void *) (uintptr_t) ckpt->data };
+    return s_put(t, t->store->meta, &key, &val, 0);
+}
+
 typedef struct {
     const cs_store_delta_t *const *sorted; /* the batch, in key order */
     size_t n;                              /* batch length */
-    const s_ckpt_key_t *ckpt_key;          /* where the checkpoint goes */
-    const void *checkpoint;                /* NULL: leave it as it is */
-    size_t checkpoint_len;                 /* its bytes */
+    s_ckpt_t ckpt;                         /* stored with the batch */
     cs_buf_t *buf;                         /* encoding scratch */
     cs_store_import_stats_t stats;         /* out; reset by each attempt */
 } s_import_t;
@@ -1594,12 +1641,8 @@ s_import_cb(s_txn_t *t, void *arg)
     }
     ctx->stats.skewed = m.skewed;
     rc = s_merge_end(t, &m);
-    if (rc == CS_OK && ctx->checkpoint) {
-        MDB_val key = { ctx->ckpt_key->len,
-                        (void *) (uintptr_t) ctx->ckpt_key->data };
-        MDB_val val = { ctx->checkpoint_len,
-                        (void *) (uintptr_t) ctx->checkpoint };
-        rc = s_put(t, t->store->meta, &key, &val, 0);
+    if (rc == CS_OK) {
+        rc = s_ckpt_put(t, &ctx->ckpt);
     }
     return rc;
 }
@@ -1611,19 +1654,13 @@ cs_store_import(cs_store_t *self, const cs_store_delta_t *deltas, size_t n,
 {
     assert(self);
     assert(deltas || n == 0);
-    assert(checkpoint || checkpoint_len == 0);
     if (stats) {
         memset(stats, 0, sizeof *stats);
     }
-    s_ckpt_key_t ckpt_key = { .len = 0 };
-    if (checkpoint || name) {
-        int rc = s_ckpt_key_make(name, &ckpt_key);
-        if (rc != CS_OK) {
-            return rc;
-        }
-    }
-    if (checkpoint_len > CS_STORE_CHECKPOINT_MAX) {
-        return CS_EINVAL;
+    s_ckpt_t ckpt;
+    int rc = s_ckpt_make(name, checkpoint, checkpoint_len, &ckpt);
+    if (rc != CS_OK) {
+        return rc;
     }
     /* Sort pointers, not deltas: the batch is the caller's, and a pointer
      * is all the write loop needs. Exports are often in id order already,
@@ -1632,7 +1669,6 @@ cs_store_import(cs_store_t *self, const cs_store_delta_t *deltas, size_t n,
     if (n && !sorted) {
         abort();
     }
-    int rc = CS_OK;
     bool in_order = true;
     for (size_t i = 0; i < n && rc == CS_OK; i++) {
         assert(deltas[i].record);
@@ -1655,12 +1691,7 @@ cs_store_import(cs_store_t *self, const cs_store_delta_t *deltas, size_t n,
     }
     cs_buf_t buf;
     cs_buf_init(&buf);
-    s_import_t ctx = { .sorted = sorted,
-                       .n = n,
-                       .ckpt_key = &ckpt_key,
-                       .checkpoint = checkpoint,
-                       .checkpoint_len = checkpoint_len,
-                       .buf = &buf };
+    s_import_t ctx = { .sorted = sorted, .n = n, .ckpt = ckpt, .buf = &buf };
     rc = s_write(self, s_import_cb, &ctx);
     cs_buf_fini(&buf);
     if (rc != CS_OK) {
@@ -1677,6 +1708,110 @@ cs_store_import(cs_store_t *self, const cs_store_delta_t *deltas, size_t n,
 out_free_sorted:
     free(sorted);
     return rc;
+}
+
+typedef struct {
+    const char *collection;        /* of every item */
+    const cs_store_new_t *items;   /* the batch, in key order */
+    size_t n;                      /* batch length */
+    s_ckpt_t ckpt;                 /* stored with the batch */
+    cs_buf_t *buf;                 /* encoding scratch */
+    cs_store_import_stats_t stats; /* out; reset by each attempt */
+} s_append_t;
+
+static int
+s_append_cb(s_txn_t *t, void *arg)
+{
+    s_append_t *ctx = arg;
+    memset(&ctx->stats, 0, sizeof ctx->stats);
+    s_merge_t m;
+    int rc = s_merge_begin(t, &m, ctx->buf);
+    if (rc != CS_OK) {
+        return rc;
+    }
+    s_key_t keys[2]; /* the previous key and this one, in turn */
+    bool has_prev = false;
+    rc = s_records_last(t, &keys[1], &has_prev);
+    for (size_t i = 0; i < ctx->n && rc == CS_OK; i++) {
+        const cs_store_new_t *item = &ctx->items[i];
+        s_key_t *key = &keys[i % 2], *prev = &keys[(i + 1) % 2];
+        rc = s_key_make(ctx->collection, item->id, key);
+        if (rc != CS_OK) {
+            break;
+        }
+        if (has_prev && s_key_compare(key, prev) <= 0) {
+            rc = CS_EINVAL; /* not new, or not in order: nothing is stored */
+            break;
+        }
+        has_prev = true;
+        cs_hlc_t received;
+        if (item->max_hlc != 0 &&
+            cs_hlc_update(&m.clk, item->max_hlc, m.wall_ms, &received) ==
+                CS_EDRIFT) {
+            m.skewed++;
+        }
+        uint64_t seq = m.head + 1;
+        cs_buf_reset(m.buf);
+        if (cs_codec_stored_from_canonical(item->canonical, item->len, seq,
+                                           m.buf) != CS_OK) {
+            rc = CS_EINVAL;
+            break;
+        }
+        rc = s_record_put(t, key, m.buf, 0, seq, MDB_APPEND);
+        if (rc == CS_OK) {
+            m.head = seq;
+            ctx->stats.records_new++;
+        }
+    }
+    if (rc != CS_OK) {
+        return rc;
+    }
+    ctx->stats.skewed = m.skewed;
+    rc = s_merge_end(t, &m);
+    if (rc == CS_OK) {
+        rc = s_ckpt_put(t, &ctx->ckpt);
+    }
+    return rc;
+}
+
+int
+cs_store_append_new(cs_store_t *self, const char *collection,
+                    const cs_store_new_t *items, size_t n, const char *name,
+                    const void *checkpoint, size_t checkpoint_len,
+                    cs_store_import_stats_t *stats)
+{
+    assert(self);
+    assert(collection);
+    assert(items || n == 0);
+    if (stats) {
+        memset(stats, 0, sizeof *stats);
+    }
+    s_ckpt_t ckpt;
+    int rc = s_ckpt_make(name, checkpoint, checkpoint_len, &ckpt);
+    if (rc != CS_OK) {
+        return rc;
+    }
+    cs_buf_t buf;
+    cs_buf_init(&buf);
+    s_append_t ctx = { .collection = collection,
+                       .items = items,
+                       .n = n,
+                       .ckpt = ckpt,
+                       .buf = &buf };
+    rc = s_write(self, s_append_cb, &ctx);
+    cs_buf_fini(&buf);
+    if (rc != CS_OK) {
+        return rc;
+    }
+    if (ctx.stats.skewed > 0) {
+        s_log("append: %zu stamp(s) more than %llu ms ahead; stored without "
+              "moving the local clock",
+              ctx.stats.skewed, (unsigned long long) self->max_drift_ms);
+    }
+    if (stats) {
+        *stats = ctx.stats;
+    }
+    return CS_OK;
 }
 
 int

@@ -232,6 +232,31 @@ CS_NODISCARD int cs_store_import(cs_store_t *self,
                                  size_t checkpoint_len,
                                  cs_store_import_stats_t *stats);
 
+/** A record new to the store, for cs_store_append_new. */
+typedef struct {
+    const char *id;        /* NUL-terminated */
+    const void *canonical; /* cs_codec_encode_record(.., CANONICAL, ..) */
+    size_t len;            /* bytes at canonical */
+    cs_hlc_t max_hlc;      /* cs_record_max_hlc of the record */
+} cs_store_new_t;
+
+/** Bulk load of new records in key order: store the @p n records @p items
+ *  of @p collection, whose ids strictly increase and all sort after every
+ *  key stored, with @p checkpoint as cs_store_import does, in one
+ *  transaction. What cs_store_import would do with such a batch (each a
+ *  new record, one feed seq each, the clock taking in each max_hlc), but
+ *  with no lookup and no merge: the stored form is derived from the
+ *  canonical bytes and appended (MDB_APPEND). stats->records_new = @p n.
+ *  @return CS_OK; CS_EINVAL for a bad collection or id, ids not rising,
+ *  an id not past the last key stored (use cs_store_import then), bad
+ *  canonical bytes, or a read-only store; CS_EFULL; CS_ECORRUPT; CS_EIO.
+ *  On error nothing is stored. */
+CS_NODISCARD int cs_store_append_new(cs_store_t *self, const char *collection,
+                                     const cs_store_new_t *items, size_t n,
+                                     const char *name, const void *checkpoint,
+                                     size_t checkpoint_len,
+                                     cs_store_import_stats_t *stats);
+
 /** Read the checkpoint stored under @p name into @p buf (@p cap bytes);
  *  *@p len receives its size, also with CS_ELIMIT (then @p buf is left as
  *  it is), and 0 on other errors. @p buf may be NULL if @p cap is 0.

@@ -286,6 +286,133 @@ test_import_new_records_equals_apply_of_same_data(void **state)
     s_batch_free(&batch);
 }
 
+/* ---------------- appending new records ---------------- */
+
+/* The batch's records as canonical bytes, for cs_store_append_new. */
+static cs_store_new_t *
+s_as_new(const s_batch_t *batch, cs_buf_t *bytes)
+{
+    cs_store_new_t *items = calloc(batch->n + 1, sizeof *items);
+    size_t *offs = calloc(batch->n + 1, sizeof *offs);
+    assert_non_null(items);
+    assert_non_null(offs);
+    for (size_t i = 0; i < batch->n; i++) {
+        offs[i] = bytes->len;
+        cs_codec_encode_record(batch->deltas[i].record, CS_CODEC_CANONICAL,
+                               bytes);
+    }
+    for (size_t i = 0; i < batch->n; i++) {
+        items[i].id = batch->deltas[i].id;
+        items[i].canonical = bytes->data + offs[i];
+        items[i].len = (i + 1 < batch->n ? offs[i + 1] : bytes->len) - offs[i];
+        items[i].max_hlc = cs_record_max_hlc(batch->deltas[i].record);
+    }
+    free(offs);
+    return items;
+}
+
+static void
+test_append_new_equals_import_of_same_data(void **state)
+{
+    s_fix_t *fix = *state;
+    s_batch_t *batch = s_contacts(300, 30);
+    s_batch_add(batch, "contacts", "d-gone", s_tombstone(s_stamp(2)));
+    s_batch_add(batch, "contacts", "e-mixed",
+                s_row(s_stamp(5), "a", "1", "b", "2", NULL));
+    cs_value_t newer = cs_value_str("3");
+    assert_int_equal(cs_record_set((cs_record_t *) (uintptr_t)
+                                       batch->deltas[batch->n - 1].record,
+                                   "c", &newer, s_stamp(1), 0, NULL),
+                     CS_OK);
+    cs_buf_t bytes;
+    cs_buf_init(&bytes);
+    cs_store_new_t *items = s_as_new(batch, &bytes);
+    /* in two calls: the second appends after the first */
+    cs_store_import_stats_t stats;
+    assert_int_equal(cs_store_append_new(fix->store, "contacts", items, 100,
+                                         S_CKPT, "one", 3, &stats),
+                     CS_OK);
+    s_assert_stats(&stats, 100, 0, 0, 0);
+    assert_int_equal(cs_store_append_new(fix->store, "contacts", items + 100,
+                                         batch->n - 100, S_CKPT, "two", 3,
+                                         &stats),
+                     CS_OK);
+    s_assert_stats(&stats, batch->n - 100, 0, 0, 0);
+    s_assert_checkpoint(fix->store, S_CKPT, "two");
+    cs_store_info_t info = s_info(fix->store);
+    assert_int_equal(info.records, batch->n);
+    assert_int_equal(info.feed_head, batch->n);
+
+    /* what is stored, seqs included, is what import stores */
+    char dir[64];
+    cs_store_t *other = s_other_store(fix, dir, S_NODE);
+    assert_int_equal(cs_store_import(other, batch->deltas, batch->n, NULL,
+                                     NULL, 0, &stats),
+                     CS_OK);
+    s_items_t got = s_feed(fix->store, 0);
+    s_items_t want = s_feed(other, 0);
+    assert_int_equal(got.n, want.n);
+    for (size_t i = 0; i < got.n; i++) {
+        assert_string_equal(got.items[i].id, want.items[i].id);
+        assert_true(cs_record_equal(got.items[i].record, want.items[i].record));
+        assert_int_equal(cs_record_max_seq(got.items[i].record),
+                         cs_record_max_seq(want.items[i].record));
+    }
+    s_items_free(&got);
+    s_items_free(&want);
+    uint8_t appended[CS_STORE_DIGEST_BYTES];
+    uint8_t imported[CS_STORE_DIGEST_BYTES];
+    s_digest(fix->store, appended);
+    s_digest(other, imported);
+    assert_memory_equal(appended, imported, sizeof appended);
+    s_other_store_free(&other, dir);
+    free(items);
+    cs_buf_fini(&bytes);
+    s_batch_free(&batch);
+}
+
+static void
+test_append_new_refuses_what_is_not_new_in_order(void **state)
+{
+    s_fix_t *fix = *state;
+    s_batch_t *batch = s_contacts(10, 30);
+    cs_buf_t bytes;
+    cs_buf_init(&bytes);
+    cs_store_new_t *items = s_as_new(batch, &bytes);
+    assert_int_equal(cs_store_append_new(fix->store, "contacts", items + 5, 5,
+                                         S_CKPT, "ckpt", 4, NULL),
+                     CS_OK);
+    /* below the last key; not rising; a repeated key; bad bytes; bad id */
+    cs_store_new_t swapped[2] = { items[8], items[7] };
+    cs_store_new_t bad = items[9];
+    bad.id = "z-new";
+    bad.len = 3;
+    cs_store_new_t bad_id = items[9];
+    bad_id.id = "";
+    assert_int_equal(cs_store_append_new(fix->store, "contacts", items, 2,
+                                         S_CKPT, "no", 2, NULL),
+                     CS_EINVAL);
+    assert_int_equal(cs_store_append_new(fix->store, "contacts", swapped, 2,
+                                         S_CKPT, "no", 2, NULL),
+                     CS_EINVAL);
+    assert_int_equal(cs_store_append_new(fix->store, "contacts", items + 9, 1,
+                                         S_CKPT, "no", 2, NULL),
+                     CS_EINVAL);
+    assert_int_equal(cs_store_append_new(fix->store, "contacts", &bad, 1,
+                                         S_CKPT, "no", 2, NULL),
+                     CS_EINVAL);
+    assert_int_equal(cs_store_append_new(fix->store, "contacts", &bad_id, 1,
+                                         S_CKPT, "no", 2, NULL),
+                     CS_EINVAL);
+    assert_int_equal(s_info(fix->store).records, 5);
+    assert_int_equal(s_info(fix->store).feed_head, 5);
+    s_assert_checkpoint(fix->store, S_CKPT, "ckpt");
+    s_assert_absent(fix->store, "contacts", "c0000");
+    free(items);
+    cs_buf_fini(&bytes);
+    s_batch_free(&batch);
+}
+
 static void
 test_import_same_batch_twice_changes_nothing(void **state)
 {
@@ -1015,6 +1142,8 @@ main(void)
 #define S_TEST(name) cmocka_unit_test_setup_teardown(name, s_setup, s_teardown)
     const struct CMUnitTest tests[] = {
         S_TEST(test_import_new_records_equals_apply_of_same_data),
+        S_TEST(test_append_new_equals_import_of_same_data),
+        S_TEST(test_append_new_refuses_what_is_not_new_in_order),
         S_TEST(test_import_same_batch_twice_changes_nothing),
         S_TEST(test_import_newer_batch_changes_only_what_it_changes),
         S_TEST(test_import_older_batch_loses),
