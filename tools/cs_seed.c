@@ -345,6 +345,10 @@ typedef struct {
     uint16_t *earlier;           /* rows of the input before with its id */
     size_t *order;               /* writer: deltas sorted by id, then row */
     cs_store_delta_t *to_import; /* writer: the deltas that change something */
+    size_t *raw_offs;            /* sorted: each record's canonical bytes in
+                                    the arena (the record is decoded only
+                                    if it cannot simply be appended) */
+    cs_store_new_t *news;        /* sorted: the same, for appending */
     size_t n;                    /* deltas used */
     size_t cap;                  /* deltas allocated */
     s_reject_t *rejects;         /* rejected rows, in input order */
@@ -474,6 +478,8 @@ s_batch_fini(s_batch_t *batch)
     free(batch->earlier);
     free(batch->order);
     free(batch->to_import);
+    free(batch->raw_offs);
+    free(batch->news);
     free(batch->rejects);
     memset(batch, 0, sizeof *batch);
 }
@@ -494,6 +500,8 @@ s_batch_add_delta(s_batch_t *batch, const char *collection, const char *id,
         batch->order = s_resize(batch->order, cap, sizeof *batch->order);
         batch->to_import =
             s_resize(batch->to_import, cap, sizeof *batch->to_import);
+        batch->raw_offs = s_resize(batch->raw_offs, cap, sizeof *batch->raw_offs);
+        batch->news = s_resize(batch->news, cap, sizeof *batch->news);
         batch->cap = cap;
     }
     batch->id_offs[batch->n] = s_arena_put(batch, id, id_len);
@@ -521,12 +529,17 @@ s_batch_add_reject(s_batch_t *batch, uint64_t line, uint64_t offset,
     rej->raw_off = s_arena_put(batch, raw ? raw : "", raw ? rej->raw_len : 0);
 }
 
-/*  Point each delta's id into the arena, now that it no longer moves. */
+/*  Point each delta's id (and raw bytes) into the arena, now that it no
+ *  longer moves. */
 static void
 s_batch_seal(s_batch_t *batch)
 {
     for (size_t i = 0; i < batch->n; i++) {
         batch->deltas[i].id = batch->arena + batch->id_offs[i];
+        if (batch->sorted) {
+            batch->news[i].id = batch->deltas[i].id;
+            batch->news[i].canonical = batch->arena + batch->raw_offs[i];
+        }
     }
 }
 
@@ -1512,7 +1525,7 @@ s_import_bisect(s_seed_t *self, s_batch_t *batch, size_t n)
  *  the input and loads again only the rows above it (s_reload). */
 
 /* Bytes before the canonical record in a spilled item. */
-#define S_SPILLED_HEAD 18u /* line, offset, earlier */
+#define S_SPILLED_HEAD 26u /* line, offset, max hlc, earlier */
 
 /*  True if the batch's ids, in input order, rise and all lie above what
  *  was imported directly: importing it appends to the tree. */
@@ -1549,7 +1562,8 @@ s_spill_batch(s_seed_t *self, s_batch_t *batch)
         uint8_t head[S_SPILLED_HEAD];
         s_put64(head, batch->lines[i]);
         s_put64(head + 8, batch->offsets[i]);
-        memcpy(head + 16, &batch->earlier[i], 2);
+        s_put64(head + 16, cs_record_max_hlc(batch->deltas[i].record));
+        memcpy(head + 24, &batch->earlier[i], 2);
         cs_buf_reset(buf);
         cs_buf_append(buf, head, sizeof head);
         cs_codec_encode_record(batch->deltas[i].record, CS_CODEC_CANONICAL,
@@ -1563,6 +1577,66 @@ s_spill_batch(s_seed_t *self, s_batch_t *batch)
     return cs_spill_end_run(self->spill);
 }
 
+/*  True if every record of the sorted batch is new and alone (no earlier
+ *  row with its id, no later one in the batch), in a collection that had
+ *  none above the first: then it can be appended as it is. */
+static bool
+s_can_append(const s_seed_t *self, const s_batch_t *batch)
+{
+    if (!self->fresh || batch->n == 0) {
+        return false;
+    }
+    const char *first = batch->deltas[0].id;
+    if (self->direct_max_len > 0 &&
+        s_id_compare(first, strlen(first), self->direct_max,
+                     self->direct_max_len) <= 0) {
+        return false;
+    }
+    for (size_t i = 0; i < batch->n; i++) {
+        if (batch->earlier[i] > 0 ||
+            (i > 0 &&
+             strcmp(batch->deltas[i].id, batch->deltas[i - 1].id) == 0)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/*  Append the sorted batch's new records with the checkpoint. */
+static int
+s_append_batch(s_seed_t *self, s_batch_t *batch)
+{
+    uint8_t ckpt[S_CKPT_BYTES];
+    s_make_ckpt(self, batch, ckpt);
+    cs_store_import_stats_t st;
+    int rc = cs_store_append_new(self->store, self->opts->collection,
+                                 batch->news, batch->n,
+                                 self->write_ckpt ? self->ckpt_name : NULL,
+                                 self->write_ckpt ? ckpt : NULL,
+                                 self->write_ckpt ? sizeof ckpt : 0, &st);
+    if (rc == CS_OK) {
+        s_stats_add(self->stats, &st);
+    }
+    return rc;
+}
+
+/*  Decode the sorted batch's records, for the merging path. */
+static int
+s_decode_batch(s_batch_t *batch)
+{
+    for (size_t i = 0; i < batch->n; i++) {
+        cs_record_t *rec = NULL;
+        if (cs_codec_decode_record(batch->news[i].canonical,
+                                   batch->news[i].len, CS_CODEC_CANONICAL,
+                                   &rec) != CS_OK) {
+            s_err("the spill file does not hold what was written to it");
+            return CS_ECORRUPT;
+        }
+        batch->deltas[i].record = rec;
+    }
+    return CS_OK;
+}
+
 static int
 s_write_batch(s_seed_t *self, s_batch_t *batch)
 {
@@ -1571,7 +1645,19 @@ s_write_batch(s_seed_t *self, s_batch_t *batch)
     if (rc != CS_OK) {
         return rc;
     }
-    if (self->spill && !batch->sorted) {
+    if (batch->sorted) {
+        if (s_can_append(self, batch)) {
+            rc = s_append_batch(self, batch);
+            if (rc != CS_EINVAL) {
+                return rc;
+            }
+            /* the store holds a key past one of these: merge them */
+        }
+        rc = s_decode_batch(batch);
+        if (rc != CS_OK) {
+            return rc;
+        }
+    } else if (self->spill) {
         if (!self->spilling && !s_batch_in_order(self, batch)) {
             self->spilling = true;
         }
@@ -1972,21 +2058,22 @@ s_load_sorted(s_seed_t *self, double start)
                 }
             }
         }
-        cs_record_t *rec = NULL;
-        if (item.data_len < S_SPILLED_HEAD ||
-            cs_codec_decode_record((const uint8_t *) item.data +
-                                       S_SPILLED_HEAD,
-                                   item.data_len - S_SPILLED_HEAD,
-                                   CS_CODEC_CANONICAL, &rec) != CS_OK) {
+        if (item.data_len <= S_SPILLED_HEAD) {
             s_err("the spill file does not hold what was written to it");
             rc = CS_ECORRUPT;
             break;
         }
         const uint8_t *head = item.data;
         uint16_t earlier;
-        memcpy(&earlier, head + 16, sizeof earlier);
-        s_batch_add_delta(batch, o->collection, item.key, item.key_len, rec,
+        memcpy(&earlier, head + 24, sizeof earlier);
+        s_batch_add_delta(batch, o->collection, item.key, item.key_len, NULL,
                           s_get64(head), s_get64(head + 8), earlier);
+        size_t i = batch->n - 1;
+        batch->raw_offs[i] = s_arena_put(batch, (const char *) head +
+                                                    S_SPILLED_HEAD,
+                                         item.data_len - S_SPILLED_HEAD);
+        batch->news[i].len = item.data_len - S_SPILLED_HEAD;
+        batch->news[i].max_hlc = s_get64(head + 16);
         batch->sorted = true;
         batch->end_offset = self->parsed_offset;
         batch->last_line = self->parsed_line;
