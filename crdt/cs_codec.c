@@ -367,6 +367,52 @@ cs_codec_encode_record(const cs_record_t *rec, cs_codec_form_t form,
     assert(out->len - start <= CS_CODEC_RECORD_MAX);
 }
 
+int
+cs_codec_encode_fields(const char *const *names, const cs_value_t *values,
+                       size_t n, cs_stamp_t stamp, cs_buf_t *out)
+{
+    assert(names || n == 0);
+    assert(values || n == 0);
+    assert(out);
+    if (n > CS_RECORD_FIELDS_MAX) {
+        return CS_ELIMIT;
+    }
+    /* check everything first, so that a refusal writes nothing */
+    size_t bytes = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(names[i]);
+        if (!cs_record_field_name_is_valid(names[i], len) ||
+            (i > 0 && strcmp(names[i - 1], names[i]) >= 0) ||
+            !cs_value_is_valid(&values[i])) {
+            return CS_EINVAL;
+        }
+        bytes += len;
+        if (values[i].type == CS_VALUE_STR || values[i].type == CS_VALUE_BIN) {
+            bytes += values[i].u.s.len;
+        }
+    }
+    if (bytes > CS_RECORD_BYTES_MAX) {
+        return CS_ELIMIT;
+    }
+    /* every field has the one stamp: it is the default, and no field
+     * spells it (see s_pack_record) */
+    s_pk_array(out, 4);
+    s_pk_uint(out, CS_CODEC_CANONICAL);
+    s_pk_nil(out);
+    if (n > 0) {
+        s_pack_stamp(out, stamp, 0, false);
+    } else {
+        s_pk_nil(out);
+    }
+    s_pk_array(out, n);
+    for (size_t i = 0; i < n; i++) {
+        s_pk_array(out, 2);
+        s_pk_bytes(out, names[i], strlen(names[i]), false);
+        s_pack_value(out, &values[i]);
+    }
+    return CS_OK;
+}
+
 /*  Bytes of the msgpack unsigned integer at @p p (@p avail bytes there),
  *  or 0 if there is none. */
 static size_t

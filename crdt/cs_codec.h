@@ -94,6 +94,18 @@ CS_NODISCARD int cs_codec_decode_record(const void *data, size_t len,
                                         cs_codec_form_t form,
                                         cs_record_t **rec_out);
 
+/** Append to @p out the canonical form of the record that holds exactly
+ *  the @p n fields @p names[i] = @p values[i], all written with @p stamp,
+ *  and no tombstone: the bytes cs_codec_encode_record gives for that
+ *  record, without building it (a bulk load makes millions). @p names
+ *  must strictly increase (bytewise).
+ *  @return CS_OK; CS_EINVAL for a bad or out-of-order name or a bad value,
+ *  CS_ELIMIT past CS_RECORD_FIELDS_MAX or CS_RECORD_BYTES_MAX; then @p out
+ *  is as before. */
+CS_NODISCARD int cs_codec_encode_fields(const char *const *names,
+                                        const cs_value_t *values, size_t n,
+                                        cs_stamp_t stamp, cs_buf_t *out);
+
 /** Append to @p out the stored form of the record whose canonical form is
  *  the @p len bytes at @p canonical, every part of it changed at @p seq:
  *  what decoding it, cs_record_set_seq(@p seq) and encoding it stored

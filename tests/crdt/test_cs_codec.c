@@ -2489,6 +2489,44 @@ test_codec_delta_decode_rejects_every_single_defect(void **state)
     cs_buf_fini(&b);
 }
 
+/* The bulk-load encoder refuses what no record can hold, writing nothing. */
+static void
+test_codec_encode_fields_refuses_bad_fields(void **state)
+{
+    (void) state;
+    cs_stamp_t stamp = { 5, 6 };
+    cs_buf_t out;
+    cs_buf_init(&out);
+    const char *sorted[] = { "a", "b" };
+    const char *unsorted[] = { "b", "a" };
+    const char *repeated[] = { "a", "a" };
+    const char *empty[] = { "", "b" };
+    cs_value_t ok[] = { cs_value_str("x"), cs_value_int(-7) };
+    cs_value_t bad_utf8[] = { cs_value_strn("\xff", 1), cs_value_nil() };
+    assert_int_equal(cs_codec_encode_fields(unsorted, ok, 2, stamp, &out),
+                     CS_EINVAL);
+    assert_int_equal(cs_codec_encode_fields(repeated, ok, 2, stamp, &out),
+                     CS_EINVAL);
+    assert_int_equal(cs_codec_encode_fields(empty, ok, 2, stamp, &out),
+                     CS_EINVAL);
+    assert_int_equal(cs_codec_encode_fields(sorted, bad_utf8, 2, stamp, &out),
+                     CS_EINVAL);
+    assert_int_equal(cs_codec_encode_fields(sorted, ok, CS_RECORD_FIELDS_MAX + 1,
+                                            stamp, &out),
+                     CS_ELIMIT);
+    assert_int_equal(out.len, 0);
+    /* no fields: the empty record */
+    assert_int_equal(cs_codec_encode_fields(NULL, NULL, 0, stamp, &out),
+                     CS_OK);
+    cs_record_t *rec = NULL;
+    assert_int_equal(cs_codec_decode_record(out.data, out.len,
+                                            CS_CODEC_CANONICAL, &rec),
+                     CS_OK);
+    assert_true(cs_record_is_empty(rec));
+    cs_record_destroy(&rec);
+    cs_buf_fini(&out);
+}
+
 /* The bulk-load shortcut refuses what is not a canonical record and
  * leaves the buffer as it was. */
 static void
@@ -2599,6 +2637,7 @@ main(void)
         cmocka_unit_test(test_codec_delta_decode_rejects_every_single_defect),
         cmocka_unit_test(test_codec_delta_decode_rejects_truncated_real_deltas),
         cmocka_unit_test(test_codec_stored_from_canonical_refuses_other_shapes),
+        cmocka_unit_test(test_codec_encode_fields_refuses_bad_fields),
     };
     return cmocka_run_group_tests_name("crdt/cs_codec", tests, NULL, NULL);
 }
