@@ -362,6 +362,8 @@ typedef struct {
     uint64_t rejected_total;     /* rows rejected by the parser, all runs */
     uint64_t dups_total;         /* duplicates up to here, all runs */
     bool sorted;                 /* a batch of the sorted load, in id order */
+    bool raw;                    /* deltas come as canonical bytes (news),
+                                    records are NULL until decoded */
 } s_batch_t;
 
 /*  The decoded checkpoint. */
@@ -410,6 +412,12 @@ typedef struct {
     uint64_t rejects_size;        /* its size after the last sync */
     uint64_t writer_rejected;     /* rows the store refused, all runs */
     uint64_t writer_rejected_run; /* the same, this run (atomic) */
+    cs_value_t *vals;             /* the current row's field values, in
+                                     plan order (s_check_fields) */
+    const char **val_names;       /* their field names */
+    char (*norms)[CS_SFID_LONG + 1]; /* normalised Salesforce ids */
+    size_t vals_cap;              /* entries allocated in the three */
+    cs_buf_t row_buf;             /* parser: a row's canonical bytes */
     uint64_t parsed_offset;       /* input offset after the last row read */
     uint64_t parsed_line;         /* line of the last row read */
     /* the sorted load (see s_spill_batch) */
@@ -464,6 +472,7 @@ s_batch_reset(s_batch_t *batch)
     batch->rows = 0;
     batch->input_bytes = 0;
     batch->sorted = false;
+    batch->raw = false;
 }
 
 static void
@@ -514,6 +523,22 @@ s_batch_add_delta(s_batch_t *batch, const char *collection, const char *id,
     batch->n++;
 }
 
+/*  Add a delta given as canonical bytes (@p len at @p bytes). */
+static void
+s_batch_add_raw(s_batch_t *batch, const char *collection, const char *id,
+                size_t id_len, const void *bytes, size_t len,
+                cs_hlc_t max_hlc, uint64_t line, uint64_t offset,
+                uint16_t earlier)
+{
+    s_batch_add_delta(batch, collection, id, id_len, NULL, line, offset,
+                      earlier);
+    size_t i = batch->n - 1;
+    batch->raw_offs[i] = s_arena_put(batch, bytes, len);
+    batch->news[i].len = len;
+    batch->news[i].max_hlc = max_hlc;
+    batch->raw = true;
+}
+
 static void
 s_batch_add_reject(s_batch_t *batch, uint64_t line, uint64_t offset,
                    const char *reason, const char *raw, size_t raw_len)
@@ -536,7 +561,7 @@ s_batch_seal(s_batch_t *batch)
 {
     for (size_t i = 0; i < batch->n; i++) {
         batch->deltas[i].id = batch->arena + batch->id_offs[i];
-        if (batch->sorted) {
+        if (batch->raw) {
             batch->news[i].id = batch->deltas[i].id;
             batch->news[i].canonical = batch->arena + batch->raw_offs[i];
         }
@@ -967,18 +992,27 @@ s_target_value(const s_seed_t *self, const cs_row_t *row, const s_target_t *t,
 /*  Check the fields of a row before anything is built from it, so that
  *  building cannot fail. @return true if they are fine. */
 static bool
-s_check_fields(const s_seed_t *self, const cs_row_t *row, const s_plan_t *plan,
+s_check_fields(s_seed_t *self, const cs_row_t *row, const s_plan_t *plan,
                s_reason_t *why)
 {
     char shown[64];
     size_t bytes = 0;
+    if (plan->target_count > self->vals_cap) {
+        size_t cap = plan->target_count;
+        self->vals = s_resize(self->vals, cap, sizeof *self->vals);
+        self->val_names = s_resize(self->val_names, cap,
+                                   sizeof *self->val_names);
+        self->norms = s_resize(self->norms, cap, sizeof *self->norms);
+        self->vals_cap = cap;
+    }
     for (size_t t = 0; t < plan->target_count; t++) {
         const s_target_t *target = &plan->targets[t];
-        char norm[CS_SFID_LONG + 1];
-        cs_value_t value;
+        cs_value_t *value_p = &self->vals[t];
+        self->val_names[t] = target->field;
         const char *column =
             target->constant ? target->field : row->names[target->column];
-        if (s_target_value(self, row, target, norm, &value) != CS_OK) {
+        if (s_target_value(self, row, target, self->norms[t], value_p) !=
+            CS_OK) {
             const cs_value_t *raw = &row->values[target->column];
             s_reason(why,
                      "Salesforce id '%s' in column %s: the last 3 characters "
@@ -988,6 +1022,7 @@ s_check_fields(const s_seed_t *self, const cs_row_t *row, const s_plan_t *plan,
             return false;
         }
         /* both readers give valid UTF-8; only lengths need a check */
+        const cs_value_t value = *value_p;
         if ((value.type == CS_VALUE_STR || value.type == CS_VALUE_BIN) &&
             value.u.s.len > CS_VALUE_MAX) {
             s_reason(why, "column %s: value over %u bytes or not UTF-8", column,
@@ -1129,23 +1164,37 @@ s_row_to_delta(s_seed_t *self, const cs_row_t *row, bool replay,
         self->stats->duplicates++;
     }
     cs_stamp_t stamp = { cs_hlc_make((uint64_t) ms, earlier), CS_SEED_ORIGIN };
+    if (!deleted && plan->target_count == 0) {
+        return true; /* nothing mapped: nothing to write */
+    }
     cs_record_t *rec = cs_record_new();
     if (deleted) {
         (void) cs_record_delete(rec, stamp, 0);
-    } else {
-        for (size_t t = 0; t < plan->target_count; t++) {
-            char norm[CS_SFID_LONG + 1];
-            cs_value_t value;
-            (void) s_target_value(self, row, &plan->targets[t], norm, &value);
-            int rc = cs_record_set(rec, plan->targets[t].field, &value, stamp,
-                                   0, NULL);
+    }
+    if (self->spill) {
+        /* a bulk load: the record's bytes, without building it (the
+         * writer decodes them only if it must merge) */
+        cs_buf_reset(&self->row_buf);
+        if (deleted) {
+            cs_codec_encode_record(rec, CS_CODEC_CANONICAL, &self->row_buf);
+        } else {
+            int rc = cs_codec_encode_fields(self->val_names, self->vals,
+                                            plan->target_count, stamp,
+                                            &self->row_buf);
             assert(rc == CS_OK); /* s_check_fields checked every limit */
             (void) rc;
         }
-        if (cs_record_is_empty(rec)) {
-            cs_record_destroy(&rec); /* nothing mapped: nothing to write */
-            return true;
-        }
+        cs_record_destroy(&rec);
+        s_batch_add_raw(batch, o->collection, id, id_len, self->row_buf.data,
+                        self->row_buf.len, stamp.hlc, row->line, row->offset,
+                        earlier);
+        return true;
+    }
+    for (size_t t = 0; !deleted && t < plan->target_count; t++) {
+        int rc = cs_record_set(rec, self->val_names[t], &self->vals[t], stamp,
+                               0, NULL);
+        assert(rc == CS_OK); /* s_check_fields checked every limit */
+        (void) rc;
     }
     s_batch_add_delta(batch, o->collection, id, id_len, rec, row->line,
                       row->offset, earlier);
@@ -1562,12 +1611,11 @@ s_spill_batch(s_seed_t *self, s_batch_t *batch)
         uint8_t head[S_SPILLED_HEAD];
         s_put64(head, batch->lines[i]);
         s_put64(head + 8, batch->offsets[i]);
-        s_put64(head + 16, cs_record_max_hlc(batch->deltas[i].record));
+        s_put64(head + 16, batch->news[i].max_hlc);
         memcpy(head + 24, &batch->earlier[i], 2);
         cs_buf_reset(buf);
         cs_buf_append(buf, head, sizeof head);
-        cs_codec_encode_record(batch->deltas[i].record, CS_CODEC_CANONICAL,
-                               buf);
+        cs_buf_append(buf, batch->news[i].canonical, batch->news[i].len);
         const char *id = batch->deltas[i].id;
         int rc = cs_spill_add(self->spill, id, strlen(id), buf->data, buf->len);
         if (rc != CS_OK) {
@@ -1577,9 +1625,9 @@ s_spill_batch(s_seed_t *self, s_batch_t *batch)
     return cs_spill_end_run(self->spill);
 }
 
-/*  True if every record of the sorted batch is new and alone (no earlier
- *  row with its id, no later one in the batch), in a collection that had
- *  none above the first: then it can be appended as it is. */
+/*  True if the batch's records are all new and alone (no earlier row with
+ *  the id), their ids rise through the batch, and the collection had none
+ *  above the first: then they can be appended as they are. */
 static bool
 s_can_append(const s_seed_t *self, const s_batch_t *batch)
 {
@@ -1595,7 +1643,7 @@ s_can_append(const s_seed_t *self, const s_batch_t *batch)
     for (size_t i = 0; i < batch->n; i++) {
         if (batch->earlier[i] > 0 ||
             (i > 0 &&
-             strcmp(batch->deltas[i].id, batch->deltas[i - 1].id) == 0)) {
+             strcmp(batch->deltas[i - 1].id, batch->deltas[i].id) >= 0)) {
             return false;
         }
     }
@@ -1629,13 +1677,17 @@ s_decode_batch(s_batch_t *batch)
         if (cs_codec_decode_record(batch->news[i].canonical,
                                    batch->news[i].len, CS_CODEC_CANONICAL,
                                    &rec) != CS_OK) {
-            s_err("the spill file does not hold what was written to it");
+            s_err("internal error: a record's bytes do not decode (row at "
+                  "line %" PRIu64 ")",
+                  batch->lines[i]);
             return CS_ECORRUPT;
         }
         batch->deltas[i].record = rec;
     }
     return CS_OK;
 }
+
+static int s_merge_batch(s_seed_t *self, s_batch_t *batch);
 
 static int
 s_write_batch(s_seed_t *self, s_batch_t *batch)
@@ -1645,34 +1697,42 @@ s_write_batch(s_seed_t *self, s_batch_t *batch)
     if (rc != CS_OK) {
         return rc;
     }
-    if (batch->sorted) {
-        if (s_can_append(self, batch)) {
-            rc = s_append_batch(self, batch);
-            if (rc != CS_EINVAL) {
-                return rc;
-            }
-            /* the store holds a key past one of these: merge them */
-        }
-        rc = s_decode_batch(batch);
-        if (rc != CS_OK) {
-            return rc;
-        }
-    } else if (self->spill) {
+    bool direct = self->spill && !batch->sorted;
+    if (direct) {
         if (!self->spilling && !s_batch_in_order(self, batch)) {
             self->spilling = true;
         }
         if (self->spilling) {
             return s_spill_batch(self, batch);
         }
-        if (batch->n > 0) {
-            const char *last = batch->deltas[batch->n - 1].id;
-            self->direct_max_len = strlen(last);
-            memcpy(self->direct_max, last, self->direct_max_len + 1);
+    }
+    rc = batch->raw && s_can_append(self, batch) ? s_append_batch(self, batch)
+                                                  : CS_EINVAL;
+    if (rc == CS_EINVAL) {
+        /* not all new records in order (or the store holds a key past one
+         * of them): merge, from records */
+        rc = batch->raw ? s_decode_batch(batch) : CS_OK;
+        if (rc == CS_OK) {
+            rc = s_merge_batch(self, batch);
         }
     }
+    if (rc == CS_OK && direct && batch->n > 0) {
+        /* ids rose through the batch: the last is the largest so far */
+        const char *last = batch->deltas[batch->n - 1].id;
+        self->direct_max_len = strlen(last);
+        memcpy(self->direct_max, last, self->direct_max_len + 1);
+    }
+    return rc;
+}
+
+/*  Merge the batch's records into the store: the path for anything but
+ *  new records in order. */
+static int
+s_merge_batch(s_seed_t *self, s_batch_t *batch)
+{
     size_t n_import = 0;
     cs_store_import_stats_t pre = { 0 };
-    rc = s_prepare(self, batch, &n_import, &pre);
+    int rc = s_prepare(self, batch, &n_import, &pre);
     if (rc != CS_OK) {
         return rc;
     }
@@ -2066,14 +2126,10 @@ s_load_sorted(s_seed_t *self, double start)
         const uint8_t *head = item.data;
         uint16_t earlier;
         memcpy(&earlier, head + 24, sizeof earlier);
-        s_batch_add_delta(batch, o->collection, item.key, item.key_len, NULL,
-                          s_get64(head), s_get64(head + 8), earlier);
-        size_t i = batch->n - 1;
-        batch->raw_offs[i] = s_arena_put(batch, (const char *) head +
-                                                    S_SPILLED_HEAD,
-                                         item.data_len - S_SPILLED_HEAD);
-        batch->news[i].len = item.data_len - S_SPILLED_HEAD;
-        batch->news[i].max_hlc = s_get64(head + 16);
+        s_batch_add_raw(batch, o->collection, item.key, item.key_len,
+                        head + S_SPILLED_HEAD, item.data_len - S_SPILLED_HEAD,
+                        s_get64(head + 16), s_get64(head), s_get64(head + 8),
+                        earlier);
         batch->sorted = true;
         batch->end_offset = self->parsed_offset;
         batch->last_line = self->parsed_line;
@@ -2411,6 +2467,7 @@ cs_seed_run(cs_store_t *store, const cs_seed_opts_t *opts,
     }
     s_idset_init(&self->ids);
     cs_buf_init(&self->spill_buf);
+    cs_buf_init(&self->row_buf);
     snprintf(self->ckpt_name, sizeof self->ckpt_name, "seed:%s",
              opts->collection);
     char *map_text = NULL;
@@ -2573,6 +2630,10 @@ out:
     stats->rejected = self->rejected_run + self->writer_rejected_run;
     cs_spill_destroy(&self->spill);
     cs_buf_fini(&self->spill_buf);
+    cs_buf_fini(&self->row_buf);
+    free(self->vals);
+    free(self->val_names);
+    free(self->norms);
     cs_csv_destroy(&self->csv);
     cs_jsonl_destroy(&self->jsonl);
     if (self->fd >= 0 && self->fd != STDIN_FILENO) {
