@@ -335,20 +335,21 @@ typedef struct {
 /*  A batch: the deltas of up to batch_rows rows and the rejects among
  *  them, and where the input stands after them. */
 typedef struct {
-    char *arena;                 /* ids and reject texts */
+    char *arena;                 /* ids, raw records and reject texts */
     size_t arena_len;            /* bytes used */
     size_t arena_cap;            /* bytes allocated */
-    cs_store_delta_t *deltas;    /* records owned; ids point into arena */
+    cs_store_delta_t *deltas;    /* records owned (NULL while raw); ids
+                                    point into arena */
     size_t *id_offs;             /* offset of each delta's id in arena */
     uint64_t *lines;             /* line of each delta's row */
     uint64_t *offsets;           /* byte offset of each delta's row */
     uint16_t *earlier;           /* rows of the input before with its id */
     size_t *order;               /* writer: deltas sorted by id, then row */
     cs_store_delta_t *to_import; /* writer: the deltas that change something */
-    size_t *raw_offs;            /* sorted: each record's canonical bytes in
-                                    the arena (the record is decoded only
-                                    if it cannot simply be appended) */
-    cs_store_new_t *news;        /* sorted: the same, for appending */
+    size_t *raw_offs;            /* raw: each record's canonical bytes in
+                                    the arena (decoded only if it cannot
+                                    simply be appended) */
+    cs_store_new_t *news;        /* raw: the same, for appending */
     size_t n;                    /* deltas used */
     size_t cap;                  /* deltas allocated */
     s_reject_t *rejects;         /* rejected rows, in input order */

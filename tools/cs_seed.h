@@ -10,11 +10,13 @@
  *  size, except for the set of ids seen (about 16 bytes per distinct id),
  *  which tells duplicates apart and drives --delete-missing.
  *
- *  Sorted load: into a collection without visible records, batches whose
- *  ids do not come in order are not written as they come but sorted and
- *  spilled to a temporary file in opts->spill_dir (tools/cs_spill); once
- *  the input is read, the runs are merged and written in id order, so
- *  LMDB appends instead of rewriting random pages (see cs_seed.c).
+ *  Bulk load: into a collection without visible records, rows travel as
+ *  canonical bytes (no record is built) and new records are appended
+ *  (cs_store_append_new). Batches whose ids do not come in order are not
+ *  written as they come but sorted and spilled to a temporary file in
+ *  opts->spill_dir (tools/cs_spill); once the input is read, the runs are
+ *  merged and written in id order, so LMDB appends instead of rewriting
+ *  random pages (see cs_seed.c). Duplicate ids are decoded and merged.
  *
  *  Stamps: every field is stamped (hlc, CS_SEED_ORIGIN) with hlc =
  *  cs_hlc_make(time, k): time is the row's timestamp column or the as-of
