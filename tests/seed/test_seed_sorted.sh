@@ -90,6 +90,33 @@ done
 check_eq "dups: sorted and unsorted agree" "$dups_digest_no_sort" \
     "$dups_digest_sort"
 
+# ---- deleted rows and JSON Lines out of order: as --no-sort ----
+printf 'Id,Name,Gone\nm,em,no\nb,bee,true\nx,ex,no\na,ay,yes\nk,kay,0\n' \
+    >"$TMP/del.csv"
+printf '%s\n' '{"id":"q","n":1,"f":2.5}' '{"id":"c","ok":true,"nested":{"a":[1]}}' \
+    '{"id":"j","none":null,"s":"caf\u00e9"}' '{"id":"a","n":-7}' >"$TMP/typed.jsonl"
+for mode in sort no-sort; do
+    D=$(new_node "del-$mode")
+    flag=()
+    [ "$mode" = no-sort ] && flag=(--no-sort)
+    run seed --data "$D" -c t -i Id --deleted-column Gone --batch-size 2 \
+        --as-of 2024-01-01 --json "${flag[@]}" "$TMP/del.csv"
+    check_jq "deleted rows ($mode): 5 records, 2 of them tombstones" \
+        '.new == 5 and .rows_read == 5'
+    run get --data "$D" t b
+    check_rc "deleted rows ($mode): a deleted id is not found" 1
+    run seed --data "$D" -c j -i id --batch-size 2 --as-of 2024-01-01 --json \
+        "${flag[@]}" "$TMP/typed.jsonl"
+    check_jq "JSON Lines ($mode): 4 new" '.new == 4'
+    run get --data "$D" j c
+    check_jq "JSON Lines ($mode): types kept" \
+        '.ok == true and .nested == "{\"a\":[1]}"'
+    eval "del_digest_${mode//-/_}=\$(\"\$CRMSYNC\" digest --data \"\$D\")"
+done
+# shellcheck disable=SC2154
+check_eq "deleted rows and JSON Lines: sorted and unsorted agree" \
+    "$del_digest_no_sort" "$del_digest_sort"
+
 # wait_committed DIR PID: wait (at most 60 s) until the seed PID has
 # committed a batch into DIR. Fails if the seed ended first.
 wait_committed() {
