@@ -367,26 +367,77 @@ cs_codec_encode_record(const cs_record_t *rec, cs_codec_form_t form,
     assert(out->len - start <= CS_CODEC_RECORD_MAX);
 }
 
+struct cs_codec_fields {
+    size_t n;          /* fields */
+    size_t name_bytes; /* their names' bytes, against CS_RECORD_BYTES_MAX */
+    cs_buf_t heads;    /* per field: its array header and packed name */
+    size_t *offs;      /* where each field's head starts in heads; n + 1 */
+};
+
 int
-cs_codec_encode_fields(const char *const *names, const cs_value_t *values,
-                       size_t n, cs_stamp_t stamp, cs_buf_t *out)
+cs_codec_fields_new(const char *const *names, size_t n,
+                    cs_codec_fields_t **self_p)
 {
     assert(names || n == 0);
-    assert(values || n == 0);
-    assert(out);
+    assert(self_p);
+    *self_p = NULL;
     if (n > CS_RECORD_FIELDS_MAX) {
         return CS_ELIMIT;
     }
-    /* check everything first, so that a refusal writes nothing */
-    size_t bytes = 0;
     for (size_t i = 0; i < n; i++) {
-        size_t len = strlen(names[i]);
-        if (!cs_record_field_name_is_valid(names[i], len) ||
-            (i > 0 && strcmp(names[i - 1], names[i]) >= 0) ||
-            !cs_value_is_valid(&values[i])) {
+        if (!cs_record_field_name_is_valid(names[i], strlen(names[i])) ||
+            (i > 0 && strcmp(names[i - 1], names[i]) >= 0)) {
             return CS_EINVAL;
         }
-        bytes += len;
+    }
+    cs_codec_fields_t *self = calloc(1, sizeof *self);
+    size_t *offs = malloc((n + 1) * sizeof *offs);
+    if (!self || !offs) {
+        abort();
+    }
+    self->n = n;
+    self->offs = offs;
+    cs_buf_init(&self->heads);
+    /* every field has the one stamp: it is the record's default, so no
+     * field spells it and each is [name, value] (see s_pack_record) */
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(names[i]);
+        offs[i] = self->heads.len;
+        s_pk_array(&self->heads, 2);
+        s_pk_bytes(&self->heads, names[i], len, false);
+        self->name_bytes += len;
+    }
+    offs[n] = self->heads.len;
+    *self_p = self;
+    return CS_OK;
+}
+
+void
+cs_codec_fields_destroy(cs_codec_fields_t **self_p)
+{
+    if (!self_p || !*self_p) {
+        return;
+    }
+    cs_buf_fini(&(*self_p)->heads);
+    free((*self_p)->offs);
+    free(*self_p);
+    *self_p = NULL;
+}
+
+int
+cs_codec_encode_fields(const cs_codec_fields_t *fields,
+                       const cs_value_t *values, cs_stamp_t stamp,
+                       cs_buf_t *out)
+{
+    assert(fields);
+    assert(values || fields->n == 0);
+    assert(out);
+    /* check the values first, so that a refusal writes nothing */
+    size_t bytes = fields->name_bytes;
+    for (size_t i = 0; i < fields->n; i++) {
+        if (!cs_value_is_valid(&values[i])) {
+            return CS_EINVAL;
+        }
         if (values[i].type == CS_VALUE_STR || values[i].type == CS_VALUE_BIN) {
             bytes += values[i].u.s.len;
         }
@@ -394,20 +445,18 @@ cs_codec_encode_fields(const char *const *names, const cs_value_t *values,
     if (bytes > CS_RECORD_BYTES_MAX) {
         return CS_ELIMIT;
     }
-    /* every field has the one stamp: it is the default, and no field
-     * spells it (see s_pack_record) */
     s_pk_array(out, 4);
     s_pk_uint(out, CS_CODEC_CANONICAL);
     s_pk_nil(out);
-    if (n > 0) {
+    if (fields->n > 0) {
         s_pack_stamp(out, stamp, 0, false);
     } else {
         s_pk_nil(out);
     }
-    s_pk_array(out, n);
-    for (size_t i = 0; i < n; i++) {
-        s_pk_array(out, 2);
-        s_pk_bytes(out, names[i], strlen(names[i]), false);
+    s_pk_array(out, fields->n);
+    for (size_t i = 0; i < fields->n; i++) {
+        cs_buf_append(out, fields->heads.data + fields->offs[i],
+                      fields->offs[i + 1] - fields->offs[i]);
         s_pack_value(out, &values[i]);
     }
     return CS_OK;

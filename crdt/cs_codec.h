@@ -94,16 +94,28 @@ CS_NODISCARD int cs_codec_decode_record(const void *data, size_t len,
                                         cs_codec_form_t form,
                                         cs_record_t **rec_out);
 
+/** The field names of a bulk load, checked once (valid names, strictly
+ *  increasing bytewise) for cs_codec_encode_fields. Opaque. */
+typedef struct cs_codec_fields cs_codec_fields_t;
+
+/** Check the @p n names and keep them (copied) in a new *@p self_p.
+ *  @return CS_OK; CS_EINVAL for a bad or out-of-order name; CS_ELIMIT for
+ *  more than CS_RECORD_FIELDS_MAX. */
+CS_NODISCARD int cs_codec_fields_new(const char *const *names, size_t n,
+                                     cs_codec_fields_t **self_p);
+
+/** Free *@p self_p and set it to NULL. Safe on NULL. */
+void cs_codec_fields_destroy(cs_codec_fields_t **self_p);
+
 /** Append to @p out the canonical form of the record that holds exactly
- *  the @p n fields @p names[i] = @p values[i], all written with @p stamp,
- *  and no tombstone: the bytes cs_codec_encode_record gives for that
- *  record, without building it (a bulk load makes millions). @p names
- *  must strictly increase (bytewise).
- *  @return CS_OK; CS_EINVAL for a bad or out-of-order name or a bad value,
- *  CS_ELIMIT past CS_RECORD_FIELDS_MAX or CS_RECORD_BYTES_MAX; then @p out
- *  is as before. */
-CS_NODISCARD int cs_codec_encode_fields(const char *const *names,
-                                        const cs_value_t *values, size_t n,
+ *  the fields of @p fields, with @p values (one per name, in order), all
+ *  written with @p stamp, and no tombstone: the bytes
+ *  cs_codec_encode_record gives for that record, without building it (a
+ *  bulk load makes millions).
+ *  @return CS_OK; CS_EINVAL for a bad value, CS_ELIMIT past
+ *  CS_RECORD_BYTES_MAX; then @p out is as before. */
+CS_NODISCARD int cs_codec_encode_fields(const cs_codec_fields_t *fields,
+                                        const cs_value_t *values,
                                         cs_stamp_t stamp, cs_buf_t *out);
 
 /** Append to @p out the stored form of the record whose canonical form is

@@ -237,6 +237,7 @@ typedef struct {
     size_t name_count;        /* entries in names */
     bool valid;               /* built without error */
     char error[S_REASON_MAX]; /* why not, if !valid */
+    cs_codec_fields_t *fields; /* the target names, for encoding rows */
 } s_plan_t;
 
 static void
@@ -247,6 +248,7 @@ s_plan_fini(s_plan_t *plan)
     }
     free(plan->names);
     free(plan->targets);
+    cs_codec_fields_destroy(&plan->fields);
     memset(plan, 0, sizeof *plan);
 }
 
@@ -415,7 +417,6 @@ typedef struct {
     uint64_t writer_rejected_run; /* the same, this run (atomic) */
     cs_value_t *vals;             /* the current row's field values, in
                                      plan order (s_check_fields) */
-    const char **val_names;       /* their field names */
     char (*norms)[CS_SFID_LONG + 1]; /* normalised Salesforce ids */
     size_t vals_cap;              /* entries allocated in the three */
     cs_buf_t row_buf;             /* parser: a row's canonical bytes */
@@ -836,6 +837,15 @@ s_plan_build(s_seed_t *self, const char *const *names, size_t count,
             return;
         }
     }
+    /* the names, checked once, for encoding rows without building records */
+    const char **fields = s_alloc((plan->target_count + 1) * sizeof *fields);
+    for (size_t t = 0; t < plan->target_count; t++) {
+        fields[t] = plan->targets[t].field;
+    }
+    int rc = cs_codec_fields_new(fields, plan->target_count, &plan->fields);
+    free(fields);
+    assert(rc == CS_OK); /* checked above: valid, sorted, within the limit */
+    (void) rc;
 }
 
 /*  The plan for @p row: the CSV header's, or (JSONL) the cached one if the
@@ -1001,15 +1011,12 @@ s_check_fields(s_seed_t *self, const cs_row_t *row, const s_plan_t *plan,
     if (plan->target_count > self->vals_cap) {
         size_t cap = plan->target_count;
         self->vals = s_resize(self->vals, cap, sizeof *self->vals);
-        self->val_names = s_resize(self->val_names, cap,
-                                   sizeof *self->val_names);
         self->norms = s_resize(self->norms, cap, sizeof *self->norms);
         self->vals_cap = cap;
     }
     for (size_t t = 0; t < plan->target_count; t++) {
         const s_target_t *target = &plan->targets[t];
         cs_value_t *value_p = &self->vals[t];
-        self->val_names[t] = target->field;
         const char *column =
             target->constant ? target->field : row->names[target->column];
         if (s_target_value(self, row, target, self->norms[t], value_p) !=
@@ -1179,8 +1186,7 @@ s_row_to_delta(s_seed_t *self, const cs_row_t *row, bool replay,
         if (deleted) {
             cs_codec_encode_record(rec, CS_CODEC_CANONICAL, &self->row_buf);
         } else {
-            int rc = cs_codec_encode_fields(self->val_names, self->vals,
-                                            plan->target_count, stamp,
+            int rc = cs_codec_encode_fields(plan->fields, self->vals, stamp,
                                             &self->row_buf);
             assert(rc == CS_OK); /* s_check_fields checked every limit */
             (void) rc;
@@ -1192,8 +1198,8 @@ s_row_to_delta(s_seed_t *self, const cs_row_t *row, bool replay,
         return true;
     }
     for (size_t t = 0; !deleted && t < plan->target_count; t++) {
-        int rc = cs_record_set(rec, self->val_names[t], &self->vals[t], stamp,
-                               0, NULL);
+        int rc = cs_record_set(rec, plan->targets[t].field, &self->vals[t],
+                               stamp, 0, NULL);
         assert(rc == CS_OK); /* s_check_fields checked every limit */
         (void) rc;
     }
@@ -2633,7 +2639,6 @@ out:
     cs_buf_fini(&self->spill_buf);
     cs_buf_fini(&self->row_buf);
     free(self->vals);
-    free(self->val_names);
     free(self->norms);
     cs_csv_destroy(&self->csv);
     cs_jsonl_destroy(&self->jsonl);

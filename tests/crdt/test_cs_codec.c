@@ -2501,23 +2501,29 @@ test_codec_encode_fields_refuses_bad_fields(void **state)
     const char *unsorted[] = { "b", "a" };
     const char *repeated[] = { "a", "a" };
     const char *empty[] = { "", "b" };
+    static const char *many[CS_RECORD_FIELDS_MAX + 1];
     cs_value_t ok[] = { cs_value_str("x"), cs_value_int(-7) };
     cs_value_t bad_utf8[] = { cs_value_strn("\xff", 1), cs_value_nil() };
-    assert_int_equal(cs_codec_encode_fields(unsorted, ok, 2, stamp, &out),
-                     CS_EINVAL);
-    assert_int_equal(cs_codec_encode_fields(repeated, ok, 2, stamp, &out),
-                     CS_EINVAL);
-    assert_int_equal(cs_codec_encode_fields(empty, ok, 2, stamp, &out),
-                     CS_EINVAL);
-    assert_int_equal(cs_codec_encode_fields(sorted, bad_utf8, 2, stamp, &out),
-                     CS_EINVAL);
-    assert_int_equal(cs_codec_encode_fields(sorted, ok, CS_RECORD_FIELDS_MAX + 1,
-                                            stamp, &out),
+    cs_codec_fields_t *fields = NULL;
+    assert_int_equal(cs_codec_fields_new(unsorted, 2, &fields), CS_EINVAL);
+    assert_int_equal(cs_codec_fields_new(repeated, 2, &fields), CS_EINVAL);
+    assert_int_equal(cs_codec_fields_new(empty, 2, &fields), CS_EINVAL);
+    assert_int_equal(cs_codec_fields_new(many, CS_RECORD_FIELDS_MAX + 1,
+                                         &fields),
                      CS_ELIMIT);
+    assert_null(fields);
+    assert_int_equal(cs_codec_fields_new(sorted, 2, &fields), CS_OK);
+    assert_int_equal(cs_codec_encode_fields(fields, bad_utf8, stamp, &out),
+                     CS_EINVAL);
     assert_int_equal(out.len, 0);
+    assert_int_equal(cs_codec_encode_fields(fields, ok, stamp, &out), CS_OK);
+    cs_codec_fields_destroy(&fields);
+    cs_codec_fields_destroy(&fields); /* safe twice */
     /* no fields: the empty record */
-    assert_int_equal(cs_codec_encode_fields(NULL, NULL, 0, stamp, &out),
-                     CS_OK);
+    cs_buf_reset(&out);
+    assert_int_equal(cs_codec_fields_new(NULL, 0, &fields), CS_OK);
+    assert_int_equal(cs_codec_encode_fields(fields, NULL, stamp, &out), CS_OK);
+    cs_codec_fields_destroy(&fields);
     cs_record_t *rec = NULL;
     assert_int_equal(cs_codec_decode_record(out.data, out.len,
                                             CS_CODEC_CANONICAL, &rec),
