@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -347,6 +348,22 @@ s_grow(cs_store_t *self)
 /*  Run @p fn inside one write transaction and commit it. On MDB_MAP_FULL,
  *  from a put inside @p fn or from the commit, grow the map and run @p fn
  *  again from the start; nothing of a failed attempt is stored. */
+/*  LMDB reports a short write, which mostly means a full file system, as
+ *  EIO: say how much room is left, so that the message points at it. */
+static void
+s_log_space(cs_store_t *self)
+{
+    const char *path = NULL;
+    struct statvfs st;
+    if (mdb_env_get_path(self->env, &path) != MDB_SUCCESS || !path ||
+        statvfs(path, &st) != 0) {
+        return;
+    }
+    uint64_t free_mb = (uint64_t) st.f_bavail * st.f_frsize / 1000000;
+    s_log("%s has %llu MB free%s", path, (unsigned long long) free_mb,
+          free_mb < 16 ? ": the file system is full, free some space" : "");
+}
+
 static int
 s_write(cs_store_t *self, s_write_fn *fn, void *arg)
 {
@@ -377,7 +394,11 @@ s_write(cs_store_t *self, s_write_fn *fn, void *arg)
                 return CS_OK;
             }
             if (mdb_rc != MDB_MAP_FULL) {
-                return s_from_mdb(mdb_rc, "mdb_txn_commit");
+                rc = s_from_mdb(mdb_rc, "mdb_txn_commit");
+                if (mdb_rc == EIO) {
+                    s_log_space(self);
+                }
+                return rc;
             }
         }
         rc = s_grow(self);
