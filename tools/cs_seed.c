@@ -1602,6 +1602,19 @@ s_batch_in_order(const s_seed_t *self, const s_batch_t *batch)
     return true;
 }
 
+/*  Say what to do when the sort file cannot be written. @return @p rc. */
+static int
+s_spill_failed(const s_seed_t *self, int rc)
+{
+    if (rc == CS_EIO) {
+        s_err("sorting the input needs free space in %s, about the size of "
+              "the records; nothing of the unordered part was written. Free "
+              "some space, or seed with --no-sort (slower, no extra space)",
+              self->opts->spill_dir);
+    }
+    return rc;
+}
+
 /*  Sort the batch by id and write it to the spill as one run. */
 static int
 s_spill_batch(s_seed_t *self, s_batch_t *batch)
@@ -1626,10 +1639,10 @@ s_spill_batch(s_seed_t *self, s_batch_t *batch)
         const char *id = batch->deltas[i].id;
         int rc = cs_spill_add(self->spill, id, strlen(id), buf->data, buf->len);
         if (rc != CS_OK) {
-            return rc;
+            return s_spill_failed(self, rc);
         }
     }
-    return cs_spill_end_run(self->spill);
+    return s_spill_failed(self, cs_spill_end_run(self->spill));
 }
 
 /*  True if the batch's records are all new and alone (no earlier row with
