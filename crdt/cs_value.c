@@ -136,17 +136,16 @@ cs_utf8_is_valid(const char *s, size_t len)
     const unsigned char *p = (const unsigned char *) s;
     size_t i = 0;
     while (i < len) {
-        /* CRM text is mostly ASCII: skip it in blocks */
-        size_t ascii = s_ascii_prefix(p + i, len - i);
-        if (ascii > 0) {
-            i += ascii;
-            continue;
+        /* CRM text is mostly ASCII: skip it in blocks, then bytewise up
+         * to the next multi-byte character */
+        i += s_ascii_prefix(p + i, len - i);
+        while (i < len && p[i] < 0x80) {
+            i++;
+        }
+        if (i == len) {
+            break;
         }
         unsigned char c = p[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
         size_t n;
         uint32_t cp;
         if (c >= 0xC2 && c <= 0xDF) {
