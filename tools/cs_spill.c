@@ -20,7 +20,9 @@
 #include "tools/cs_spill.h"
 
 #define S_WRITE_BUF (1u << 20)   /* bytes buffered before a write */
-#define S_READ_BUF  (256u << 10) /* first read buffer of each run */
+#define S_READ_BUF  (256u << 10) /* read buffer of each run, at most */
+#define S_READ_MIN  (1u << 10)   /* ... and at least */
+#define S_READ_ALL  (32u << 20)  /* all runs' read buffers together */
 #define S_HEAD      8u           /* key length, payload length */
 
 typedef struct {
@@ -370,6 +372,11 @@ cs_spill_merge(cs_spill_t *self)
     }
     self->merging = true;
     size_t n = self->run_count;
+    /* many small runs (a small batch size) share the read budget */
+    size_t buf_size = n > 0 ? S_READ_ALL / n : S_READ_BUF;
+    buf_size = buf_size > S_READ_BUF   ? S_READ_BUF
+               : buf_size < S_READ_MIN ? S_READ_MIN
+                                       : buf_size;
     self->cursors = s_realloc(NULL, n * sizeof *self->cursors);
     memset(self->cursors, 0, n * sizeof *self->cursors);
     self->heap = s_realloc(NULL, n * sizeof *self->heap);
@@ -377,7 +384,7 @@ cs_spill_merge(cs_spill_t *self)
         s_cursor_t *c = &self->cursors[i];
         c->file_pos = self->runs[i].start;
         c->end = self->runs[i].end;
-        c->cap = S_READ_BUF;
+        c->cap = buf_size;
         c->buf = s_realloc(NULL, c->cap);
         c->run = i;
         bool live;

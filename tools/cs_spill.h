@@ -13,7 +13,8 @@
  *  cs_spill_merge, then cs_spill_next until CS_ENOENT: every item once, in
  *  key order; equal keys come in run order, and in the order they were
  *  added within a run. Memory: one write buffer, then one read buffer per
- *  run (grown only for an item larger than it). The file is unlinked from
+ *  run (grown only for an item larger than it), 32 MiB in all however many
+ *  runs there are (256 KiB each at most, 1 KiB at least). The file is unlinked from
  *  the start (O_TMPFILE where the file system has it), so nothing is left
  *  behind by a crash. Not thread-safe; one owner at a time.
  */

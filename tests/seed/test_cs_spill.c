@@ -128,6 +128,37 @@ test_spill_merges_runs_in_key_then_run_order(void **state)
     assert_null(spill);
 }
 
+/* Many one-item runs (a tiny batch size) share the read budget. */
+static void
+test_spill_many_small_runs_merge(void **state)
+{
+    (void) state;
+    enum { RUNS = 20000 };
+    cs_spill_t *spill = NULL;
+    assert_int_equal(cs_spill_new(s_dir, &spill), CS_OK);
+    char key[16];
+    for (size_t r = 0; r < RUNS; r++) {
+        int len = snprintf(key, sizeof key, "%05zu", (r * 7919) % RUNS);
+        assert_int_equal(cs_spill_add(spill, key, (size_t) len, &r, sizeof r),
+                         CS_OK);
+        assert_int_equal(cs_spill_end_run(spill), CS_OK);
+    }
+    assert_int_equal(cs_spill_merge(spill), CS_OK);
+    cs_spill_item_t item;
+    for (size_t i = 0; i < RUNS; i++) {
+        assert_int_equal(cs_spill_next(spill, &item), CS_OK);
+        int len = snprintf(key, sizeof key, "%05zu", i);
+        assert_int_equal(item.key_len, (size_t) len);
+        assert_memory_equal(item.key, key, item.key_len);
+        size_t r;
+        memcpy(&r, item.data, sizeof r);
+        assert_int_equal(item.run, r);
+        assert_int_equal((r * 7919) % RUNS, i);
+    }
+    assert_int_equal(cs_spill_next(spill, &item), CS_ENOENT);
+    cs_spill_destroy(&spill);
+}
+
 static void
 test_spill_empty_gives_nothing(void **state)
 {
@@ -188,6 +219,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_spill_merges_runs_in_key_then_run_order),
+        cmocka_unit_test(test_spill_many_small_runs_merge),
         cmocka_unit_test(test_spill_empty_gives_nothing),
         cmocka_unit_test(test_spill_last_run_needs_no_end_and_empty_items_pass),
         cmocka_unit_test(test_spill_refuses_oversized_items_and_missing_dirs),
