@@ -10,6 +10,7 @@
 
 ROWS=40000
 BATCH=1000
+SMALL_BATCH=100 # 400 synced commits: the signals below land mid-run
 PIDS=()
 cleanup_pids() {
     local pid
@@ -65,7 +66,7 @@ wait_gone() {
 
 # ---- SIGKILL mid-seed, then --resume ----
 K=$(new_node killed)
-"$CRMSYNC" seed --data "$K" -c contacts -i Id --batch-size "$BATCH" \
+"$CRMSYNC" seed --data "$K" -c contacts -i Id --batch-size "$SMALL_BATCH" \
     --rejects "$TMP/k.jsonl" --json "$TMP/big.csv" >"$TMP/k.out" 2>"$TMP/k.err" &
 pid=$!
 PIDS+=("$pid")
@@ -106,7 +107,7 @@ fi
 for sig in TERM INT; do
     S=$(new_node "sig$sig")
     set -m # a job of its own: a background job would ignore SIGINT
-    "$CRMSYNC" seed --data "$S" -c contacts -i Id --batch-size "$BATCH" \
+    "$CRMSYNC" seed --data "$S" -c contacts -i Id --batch-size "$SMALL_BATCH" \
         --json "$TMP/big.csv" >"$TMP/s.out" 2>"$TMP/s.err" &
     pid=$!
     set +m
@@ -148,7 +149,7 @@ check_eq "resume without a checkpoint: clean digest" "$ref_digest" \
 
 # ---- a new run over an interrupted one says it started over ----
 O=$(new_node over)
-"$CRMSYNC" seed --data "$O" -c contacts -i Id --batch-size "$BATCH" \
+"$CRMSYNC" seed --data "$O" -c contacts -i Id --batch-size "$SMALL_BATCH" \
     "$TMP/big.csv" >/dev/null 2>&1 &
 pid=$!
 PIDS+=("$pid")

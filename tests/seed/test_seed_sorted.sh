@@ -147,8 +147,10 @@ wait_gone() {
 }
 
 # ---- SIGKILL while the sorted runs are written, then --resume ----
+# The interrupted runs use batches of 20 rows: 1,500 commits, each synced,
+# so the signal lands while they are written however fast the machine.
 K=$(new_node killed)
-"$CRMSYNC" seed --data "$K" "${seed_opts[@]}" --batch-size 200 \
+"$CRMSYNC" seed --data "$K" "${seed_opts[@]}" --batch-size 20 \
     "$TMP/random.csv" >"$TMP/k.out" 2>"$TMP/k.err" &
 pid=$!
 PIDS+=("$pid")
@@ -179,7 +181,7 @@ check_clean_dir "resume after kill" "$K"
 
 # ---- SIGTERM while the sorted runs are written: exit 130, resume ----
 T=$(new_node term)
-"$CRMSYNC" seed --data "$T" "${seed_opts[@]}" --batch-size 200 \
+"$CRMSYNC" seed --data "$T" "${seed_opts[@]}" --batch-size 20 \
     "$TMP/random.csv" >"$TMP/t.out" 2>"$TMP/t.err" &
 pid=$!
 PIDS+=("$pid")
