@@ -30,6 +30,7 @@ ref_digest=$("$CRMSYNC" digest --data "$REF")
 # in_small_fs MB SCRIPT: run SCRIPT (bash; sees CRMSYNC, TMP, OPTS) with
 # $SMALL a fresh tmpfs of MB megabytes, in a private mount namespace (gone
 # when SCRIPT ends).
+# shellcheck disable=SC2016 # the scripts expand in the namespace's bash
 in_small_fs() {
     mkdir -p "$TMP/small"
     unshare -m --propagation private bash -c \
@@ -38,6 +39,7 @@ in_small_fs() {
 }
 
 # The sort file does not fit: nothing of the unordered part is written.
+# shellcheck disable=SC2016
 in_small_fs 6 '
     "$CRMSYNC" init --data "$SMALL/n" >/dev/null &&
     "$CRMSYNC" seed --data "$SMALL/n" $OPTS "$TMP/random.csv" \
@@ -53,6 +55,7 @@ check_eq "sort file on a full disk: the store is readable and empty" 0 \
 
 # Writing in input order fills the store itself: what was committed stays,
 # and once there is room a --resume finishes to the clean digest.
+# shellcheck disable=SC2016
 in_small_fs 6 '
     "$CRMSYNC" init --data "$SMALL/n" >/dev/null &&
     "$CRMSYNC" seed --data "$SMALL/n" $OPTS --no-sort \

@@ -7,18 +7,12 @@
 
 # shellcheck source=../cli/cli_lib.sh
 . "$(dirname "$0")/../cli/cli_lib.sh" "$@"
+# shellcheck source=seed_lib.sh
+. "$(dirname "$0")/seed_lib.sh"
 
 ROWS=40000
 BATCH=1000
 SMALL_BATCH=100 # 400 synced commits: the signals below land mid-run
-PIDS=()
-cleanup_pids() {
-    local pid
-    for pid in "${PIDS[@]}"; do
-        kill -9 "$pid" 2>/dev/null
-    done
-}
-trap 'cleanup_pids; rm -rf "$TMP"' EXIT
 
 # Contacts with a bad row (empty id) every 10,000 rows, so the rejects file
 # is checked across the interruption too.
@@ -34,35 +28,6 @@ run seed --data "$REF" -c contacts -i Id --batch-size "$BATCH" \
 check_rc "clean run: exit 2 (some rows rejected)" 2
 check_jq "clean run: complete" ".complete and .rejected == $bad_rows"
 ref_digest=$("$CRMSYNC" digest --data "$REF")
-
-# wait_committed DIR PID: wait (at most 60 s) until the seed PID has
-# committed its first batch into DIR. Fails if the seed ended first.
-wait_committed() {
-    local i
-    for i in $(seq 1 1200); do
-        if [ -n "$("$CRMSYNC" scan --data "$1" contacts 2>/dev/null | head -c 1)" ]; then
-            return 0
-        fi
-        kill -0 "$2" 2>/dev/null || return 1
-        sleep 0.05
-    done
-    return 1
-}
-
-# wait_gone PID: wait (at most 60 s) for PID to end; its status in $RC.
-wait_gone() {
-    local i
-    for i in $(seq 1 600); do
-        if ! kill -0 "$1" 2>/dev/null; then
-            wait "$1" 2>/dev/null
-            RC=$?
-            return 0
-        fi
-        sleep 0.1
-    done
-    RC=999
-    return 1
-}
 
 # ---- SIGKILL mid-seed, then --resume ----
 K=$(new_node killed)

@@ -9,18 +9,12 @@
 
 # shellcheck source=../cli/cli_lib.sh
 . "$(dirname "$0")/../cli/cli_lib.sh" "$@"
+# shellcheck source=seed_lib.sh
+. "$(dirname "$0")/seed_lib.sh"
 GEN=${3:?usage: test_seed_sorted.sh CRMSYNC SOURCE_DIR GEN_CONTACTS}
 
 ROWS=30000
 BATCH=1000
-PIDS=()
-cleanup_pids() {
-    local pid
-    for pid in "${PIDS[@]}"; do
-        kill -9 "$pid" 2>/dev/null
-    done
-}
-trap 'cleanup_pids; rm -rf "$TMP"' EXIT
 
 "$GEN" --rows "$ROWS" --seed 3 --order random --output "$TMP/random.csv"
 "$GEN" --rows 2000 --seed 3 --order id --output "$TMP/ordered.csv"
@@ -30,7 +24,8 @@ seed_opts=(-c contacts -i Id --timestamp-column LastModifiedDate
 # only the store's own files may be left in a data directory
 check_clean_dir() {
     check_eq "$1: no temporary file left" "data.mdb lock.mdb node.cert node.cert_secret" \
-        "$(cd "$2" && ls -A | tr '\n' ' ' | sed 's/ $//')"
+        "$(find "$2" -mindepth 1 -maxdepth 1 -printf '%f\n' | sort |
+            tr '\n' ' ' | sed 's/ $//')"
 }
 
 # ---- random order: sorted, same state as input order ----
@@ -60,12 +55,12 @@ run seed --data "$O" "${seed_opts[@]}" "$TMP/ordered.csv"
 check_jq "ordered input: not sorted" '.sorted == false and .new == 2000'
 
 # ---- duplicates across runs: the later row wins unless older ----
-printf 'Id,Name,Mod\n' >"$TMP/dups.csv"
-printf 'c,first c,2024-01-01\na,first a,2024-01-01\nb,only b,2024-01-01\n' \
-    >>"$TMP/dups.csv"
-printf 'a,second a,2024-01-01\nc,older c,2023-01-01\na,old a,2023-01-01\n' \
-    >>"$TMP/dups.csv"
-printf 'd,first d,2024-01-01\nd,newer d,2024-02-01\n' >>"$TMP/dups.csv"
+{
+    printf 'Id,Name,Mod\n'
+    printf 'c,first c,2024-01-01\na,first a,2024-01-01\nb,only b,2024-01-01\n'
+    printf 'a,second a,2024-01-01\nc,older c,2023-01-01\na,old a,2023-01-01\n'
+    printf 'd,first d,2024-01-01\nd,newer d,2024-02-01\n'
+} >"$TMP/dups.csv"
 for mode in sort no-sort; do
     D=$(new_node "dups-$mode")
     flag=()
@@ -116,35 +111,6 @@ done
 # shellcheck disable=SC2154
 check_eq "deleted rows and JSON Lines: sorted and unsorted agree" \
     "$del_digest_no_sort" "$del_digest_sort"
-
-# wait_committed DIR PID: wait (at most 60 s) until the seed PID has
-# committed a batch into DIR. Fails if the seed ended first.
-wait_committed() {
-    local i
-    for i in $(seq 1 1200); do
-        if [ -n "$("$CRMSYNC" scan --data "$1" contacts 2>/dev/null | head -c 1)" ]; then
-            return 0
-        fi
-        kill -0 "$2" 2>/dev/null || return 1
-        sleep 0.05
-    done
-    return 1
-}
-
-# wait_gone PID: wait (at most 60 s) for PID to end; its status in $RC.
-wait_gone() {
-    local i
-    for i in $(seq 1 600); do
-        if ! kill -0 "$1" 2>/dev/null; then
-            wait "$1" 2>/dev/null
-            RC=$?
-            return 0
-        fi
-        sleep 0.1
-    done
-    RC=999
-    return 1
-}
 
 # ---- SIGKILL while the sorted runs are written, then --resume ----
 # The interrupted runs use batches of 20 rows: 1,500 commits, each synced,
