@@ -543,6 +543,60 @@ cs_codec_stored_from_canonical(const void *canonical, size_t len, uint64_t seq,
     return CS_OK;
 }
 
+static uint64_t s_be(const uint8_t *p, size_t n);
+
+/*  The seq of the first nil-or-[hlc, origin, seq] at @p in[*pos] into
+ *  *@p seq (left alone for nil); moves *@p pos past it. */
+static bool
+s_skip_stored_stamp(const uint8_t *in, size_t len, size_t *pos, uint64_t *seq)
+{
+    if (*pos < len && in[*pos] == 0xc0) {
+        (*pos)++;
+        return true;
+    }
+    if (*pos >= len || in[*pos] != 0x93) {
+        return false;
+    }
+    size_t at = *pos + 1;
+    for (int part = 0; part < 3; part++) {
+        size_t n = s_uint_size(in + at, len - at);
+        if (n == 0) {
+            return false;
+        }
+        if (part == 2) {
+            *seq = n == 1 ? in[at] : s_be(in + at + 1, n - 1);
+        }
+        at += n;
+    }
+    *pos = at;
+    return true;
+}
+
+bool
+cs_codec_stored_matches(const void *stored, size_t stored_len,
+                        const void *canonical, size_t canonical_len,
+                        cs_buf_t *scratch)
+{
+    assert(stored || stored_len == 0);
+    assert(canonical || canonical_len == 0);
+    assert(scratch);
+    /* the one seq it could have been stored with: the default's, or the
+     * tombstone's when there are no fields */
+    const uint8_t *in = stored;
+    size_t pos = 2;
+    uint64_t seq = 0;
+    if (stored_len < 2 || in[0] != 0x94 || in[1] != CS_CODEC_STORED ||
+        !s_skip_stored_stamp(in, stored_len, &pos, &seq) ||
+        !s_skip_stored_stamp(in, stored_len, &pos, &seq)) {
+        return false;
+    }
+    cs_buf_reset(scratch);
+    return cs_codec_stored_from_canonical(canonical, canonical_len, seq,
+                                          scratch) == CS_OK &&
+           scratch->len == stored_len &&
+           memcmp(scratch->data, stored, stored_len) == 0;
+}
+
 int
 cs_codec_encode_delta(const char *collection, const char *id,
                       const cs_record_t *rec, cs_buf_t *out)

@@ -129,6 +129,16 @@ CS_NODISCARD int cs_codec_stored_from_canonical(const void *canonical,
                                                 size_t len, uint64_t seq,
                                                 cs_buf_t *out);
 
+/** True if the stored record @p stored (@p stored_len bytes) is exactly
+ *  the record whose canonical form is @p canonical, with one seq for all
+ *  its parts: as cs_codec_stored_from_canonical would store it. A cheap
+ *  "nothing to do" test for a re-seeded row (no decoding); false says
+ *  nothing (the record may still hold the same values). @p scratch is
+ *  working space. Never fails. */
+bool cs_codec_stored_matches(const void *stored, size_t stored_len,
+                             const void *canonical, size_t canonical_len,
+                             cs_buf_t *scratch);
+
 /** Append the delta (@p collection, @p id, canonical @p rec) to @p out.
  *  @return CS_OK, or CS_EINVAL for a bad collection or id (then @p out is
  *  as before). */

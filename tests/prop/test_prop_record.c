@@ -831,6 +831,30 @@ test_prop_codec_round_trips_both_forms(void **state)
             s_report(5, it, "stored_from_canonical != encode(stored)");
             fail();
         }
+        /* the re-seed test: the stored bytes match the canonical ones of
+         * the same record, and not those of a changed one */
+        cs_buf_t canon, work;
+        cs_buf_init(&canon);
+        cs_buf_init(&work);
+        cs_codec_encode_record(rec, CS_CODEC_CANONICAL, &canon);
+        if (!cs_codec_stored_matches(buf.data + 1, buf.len - 1, canon.data,
+                                     canon.len, &work)) {
+            s_report(5, it, "stored_matches(same record) is false");
+            fail();
+        }
+        cs_value_t other = cs_value_str("a value no generator makes \x01");
+        cs_stamp_t later = { UINT64_MAX, UINT64_MAX };
+        assert_int_equal(cs_record_set(rec, "n0", &other, later, seq, NULL),
+                         CS_OK);
+        cs_buf_reset(&canon);
+        cs_codec_encode_record(rec, CS_CODEC_CANONICAL, &canon);
+        if (cs_codec_stored_matches(buf.data + 1, buf.len - 1, canon.data,
+                                    canon.len, &work)) {
+            s_report(5, it, "stored_matches(changed record) is true");
+            fail();
+        }
+        cs_buf_fini(&canon);
+        cs_buf_fini(&work);
         cs_record_destroy(&rec);
     }
     cs_buf_fini(&buf);
