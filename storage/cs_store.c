@@ -1244,6 +1244,40 @@ out_abort:
     return rc;
 }
 
+int
+cs_store_matches(cs_store_t *self, const char *collection, const char *id,
+                 const void *canonical, size_t len, bool *same)
+{
+    assert(self);
+    assert(collection);
+    assert(id);
+    assert(canonical || len == 0);
+    assert(same);
+    *same = false;
+    s_key_t key;
+    int rc = s_key_make(collection, id, &key);
+    if (rc != CS_OK) {
+        return rc;
+    }
+    s_txn_t t = { .store = self, .txn = NULL, .mdb_rc = 0 };
+    rc = s_txn_begin(self, MDB_RDONLY, &t.txn);
+    if (rc != CS_OK) {
+        return rc;
+    }
+    MDB_val k = { key.len, key.data };
+    MDB_val v;
+    rc = s_get(&t, self->records, &k, &v);
+    if (rc == CS_OK) {
+        cs_buf_t scratch;
+        cs_buf_init(&scratch);
+        *same = cs_codec_stored_matches(v.mv_data, v.mv_size, canonical, len,
+                                        &scratch);
+        cs_buf_fini(&scratch);
+    }
+    mdb_txn_abort(t.txn);
+    return rc;
+}
+
 /* ---------------- merging remote deltas ---------------- */
 
 /*  The merge logic shared by cs_store_apply and cs_store_import: one

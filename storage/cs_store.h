@@ -232,6 +232,16 @@ CS_NODISCARD int cs_store_import(cs_store_t *self,
                                  size_t checkpoint_len,
                                  cs_store_import_stats_t *stats);
 
+/** Whether the record stored under (@p collection, @p id) is exactly the
+ *  one whose canonical form is @p canonical (@p len bytes), written in one
+ *  go (see cs_codec_stored_matches): *@p same. Reads without decoding, so
+ *  a re-seeded row that changes nothing costs a lookup and a compare.
+ *  @return CS_OK; CS_ENOENT if nothing is stored there; CS_EINVAL for a
+ *  bad key; CS_EIO. */
+CS_NODISCARD int cs_store_matches(cs_store_t *self, const char *collection,
+                                  const char *id, const void *canonical,
+                                  size_t len, bool *same);
+
 /** A record new to the store, for cs_store_append_new. */
 typedef struct {
     const char *id;        /* NUL-terminated */

@@ -414,6 +414,48 @@ test_append_new_refuses_what_is_not_new_in_order(void **state)
 }
 
 static void
+test_matches_says_stored_exactly_so(void **state)
+{
+    s_fix_t *fix = *state;
+    s_batch_t *batch = s_contacts(3, 30);
+    cs_buf_t bytes;
+    cs_buf_init(&bytes);
+    cs_store_new_t *items = s_as_new(batch, &bytes);
+    assert_int_equal(cs_store_append_new(fix->store, "contacts", items, 3,
+                                         NULL, NULL, 0, NULL),
+                     CS_OK);
+    bool same = false;
+    assert_int_equal(cs_store_matches(fix->store, "contacts", "c0001",
+                                      items[1].canonical, items[1].len, &same),
+                     CS_OK);
+    assert_true(same);
+    /* another record's bytes; an id not stored; a bad id */
+    assert_int_equal(cs_store_matches(fix->store, "contacts", "c0001",
+                                      items[2].canonical, items[2].len, &same),
+                     CS_OK);
+    assert_false(same);
+    assert_int_equal(cs_store_matches(fix->store, "contacts", "nobody",
+                                      items[1].canonical, items[1].len, &same),
+                     CS_ENOENT);
+    assert_false(same);
+    assert_int_equal(cs_store_matches(fix->store, "contacts", "",
+                                      items[1].canonical, items[1].len, &same),
+                     CS_EINVAL);
+    /* a live edit of the same value: a newer stamp, so no longer "so" */
+    cs_store_field_t edit = { .name = "name", .value = cs_value_str("c0001") };
+    assert_int_equal(cs_store_set(fix->store, "contacts", "c0001", &edit, 1,
+                                  NULL),
+                     CS_OK);
+    assert_int_equal(cs_store_matches(fix->store, "contacts", "c0001",
+                                      items[1].canonical, items[1].len, &same),
+                     CS_OK);
+    assert_false(same);
+    free(items);
+    cs_buf_fini(&bytes);
+    s_batch_free(&batch);
+}
+
+static void
 test_import_same_batch_twice_changes_nothing(void **state)
 {
     s_fix_t *fix = *state;
@@ -1144,6 +1186,7 @@ main(void)
         S_TEST(test_import_new_records_equals_apply_of_same_data),
         S_TEST(test_append_new_equals_import_of_same_data),
         S_TEST(test_append_new_refuses_what_is_not_new_in_order),
+        S_TEST(test_matches_says_stored_exactly_so),
         S_TEST(test_import_same_batch_twice_changes_nothing),
         S_TEST(test_import_newer_batch_changes_only_what_it_changes),
         S_TEST(test_import_older_batch_loses),
