@@ -1175,23 +1175,27 @@ s_row_to_delta(s_seed_t *self, const cs_row_t *row, bool replay,
     if (!deleted && plan->target_count == 0) {
         return true; /* nothing mapped: nothing to write */
     }
-    cs_record_t *rec = cs_record_new();
+    cs_record_t *rec = NULL;
+    if (deleted || o->dry_run) {
+        rec = cs_record_new();
+    }
     if (deleted) {
         (void) cs_record_delete(rec, stamp, 0);
     }
-    if (self->spill) {
-        /* a bulk load: the record's bytes, without building it (the
-         * writer decodes them only if it must merge) */
+    if (!o->dry_run) {
+        /* the record's bytes, without building it: the writer appends
+         * them, or sees they are stored already, and decodes them only if
+         * it must merge */
         cs_buf_reset(&self->row_buf);
         if (deleted) {
             cs_codec_encode_record(rec, CS_CODEC_CANONICAL, &self->row_buf);
+            cs_record_destroy(&rec);
         } else {
             int rc = cs_codec_encode_fields(plan->fields, self->vals, stamp,
                                             &self->row_buf);
             assert(rc == CS_OK); /* s_check_fields checked every limit */
             (void) rc;
         }
-        cs_record_destroy(&rec);
         s_batch_add_raw(batch, o->collection, id, id_len, self->row_buf.data,
                         self->row_buf.len, stamp.hlc, row->line, row->offset,
                         earlier);
@@ -1396,6 +1400,13 @@ s_prepare(s_seed_t *self, s_batch_t *batch, size_t *n_import,
                strcmp(batch->deltas[batch->order[g + count]].id,
                       batch->deltas[first].id) == 0) {
             count++;
+        }
+        if (!batch->deltas[first].record) {
+            /* stored as it is (s_decode_batch): nothing to do */
+            assert(count == 1);
+            st->records_unchanged++;
+            g += count;
+            continue;
         }
         const char *id = batch->deltas[first].id;
         bool lookup = !self->fresh || batch->earlier[first] > 0 ||
@@ -1688,11 +1699,40 @@ s_append_batch(s_seed_t *self, s_batch_t *batch)
     return rc;
 }
 
-/*  Decode the sorted batch's records, for the merging path. */
+/*  Decode the raw batch's records, for the merging path. A re-seed leaves
+ *  out (record NULL, which s_prepare counts as unchanged) each row that is
+ *  alone with its id and already stored exactly so: most rows of an
+ *  incremental export, which then cost a lookup and a compare instead of
+ *  a decode, a merge and a prune. */
 static int
-s_decode_batch(s_batch_t *batch)
+s_decode_batch(s_seed_t *self, s_batch_t *batch)
 {
     for (size_t i = 0; i < batch->n; i++) {
+        batch->order[i] = i;
+    }
+    s_sorting = batch;
+    qsort(batch->order, batch->n, sizeof *batch->order, s_order_by_id);
+    s_sorting = NULL;
+    for (size_t k = 0; k < batch->n; k++) {
+        size_t i = batch->order[k];
+        const char *id = batch->deltas[i].id;
+        bool alone = batch->earlier[i] == 0 &&
+                     (k == 0 ||
+                      strcmp(batch->deltas[batch->order[k - 1]].id, id) != 0) &&
+                     (k + 1 == batch->n ||
+                      strcmp(batch->deltas[batch->order[k + 1]].id, id) != 0);
+        bool same = false;
+        if (!self->fresh && alone) {
+            int rc = cs_store_matches(self->store, self->opts->collection, id,
+                                      batch->news[i].canonical,
+                                      batch->news[i].len, &same);
+            if (rc != CS_OK && rc != CS_ENOENT) {
+                return rc;
+            }
+        }
+        if (same) {
+            continue;
+        }
         cs_record_t *rec = NULL;
         if (cs_codec_decode_record(batch->news[i].canonical,
                                    batch->news[i].len, CS_CODEC_CANONICAL,
@@ -1731,7 +1771,7 @@ s_write_batch(s_seed_t *self, s_batch_t *batch)
     if (rc == CS_EINVAL) {
         /* not all new records in order (or the store holds a key past one
          * of them): merge, from records */
-        rc = batch->raw ? s_decode_batch(batch) : CS_OK;
+        rc = batch->raw ? s_decode_batch(self, batch) : CS_OK;
         if (rc == CS_OK) {
             rc = s_merge_batch(self, batch);
         }
