@@ -10,9 +10,11 @@
  *  size, except for the set of ids seen (about 16 bytes per distinct id),
  *  which tells duplicates apart and drives --delete-missing.
  *
- *  Bulk load: into a collection without visible records, rows travel as
- *  canonical bytes (no record is built) and new records are appended
- *  (cs_store_append_new). Batches whose ids do not come in order are not
+ *  Rows travel as canonical bytes (no record is built, except for a dry
+ *  run). Into a collection without visible records new records are
+ *  appended (cs_store_append_new); in a re-seed, a row stored exactly so
+ *  already is only compared (cs_store_matches); the rest is decoded and
+ *  merged. Batches whose ids do not come in order are not
  *  written as they come but sorted and spilled to a temporary file in
  *  opts->spill_dir (tools/cs_spill); once the input is read, the runs are
  *  merged and written in id order, so LMDB appends instead of rewriting
