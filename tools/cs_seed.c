@@ -2146,10 +2146,13 @@ s_load_sorted(s_seed_t *self, double start)
         o->batch_rows ? o->batch_rows : CS_SEED_BATCH_ROWS_DEFAULT;
     int rc = cs_spill_merge(self->spill);
     s_batch_t *batch = rc == CS_OK ? s_take_free(self) : NULL;
+    if (!batch) {
+        return rc; /* the merge failed, or the writer did */
+    }
     uint64_t loaded = 0;
     double next_report = 0;
     cs_spill_item_t item;
-    while (batch && (rc = cs_spill_next(self->spill, &item)) == CS_OK) {
+    while ((rc = cs_spill_next(self->spill, &item)) == CS_OK) {
         if (batch->n >= batch_rows || batch->arena_len >= S_BATCH_BYTES_MAX) {
             const char *last = batch->arena + batch->id_offs[batch->n - 1];
             if (s_id_compare(item.key, item.key_len, last, strlen(last)) != 0) {
