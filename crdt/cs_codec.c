@@ -341,8 +341,7 @@ s_pack_record(cs_buf_t *pk, const cs_record_t *rec, cs_codec_form_t form)
         cs_field_t f = cs_record_field_at(rec, i);
         bool own_stamp = cs_stamp_compare(f.stamp, def.stamp) != 0;
         bool own_seq = stored && f.seq != def.seq;
-        s_pk_array(pk,
-                           2u + (own_stamp ? 2u : 0u) + (own_seq ? 1u : 0u));
+        s_pk_array(pk, 2u + (own_stamp ? 2u : 0u) + (own_seq ? 1u : 0u));
         s_pk_bytes(pk, f.name, strlen(f.name), false);
         s_pack_value(pk, &f.value);
         if (own_stamp) {

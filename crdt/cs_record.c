@@ -258,7 +258,8 @@ s_push(cs_record_t *self, const char *name, const cs_value_t *value,
 {
     if (self->count == self->cap) {
         self->cap = self->cap ? self->cap * 2 : 16;
-        self->fields = s_realloc(self->fields, self->cap * sizeof *self->fields);
+        self->fields =
+            s_realloc(self->fields, self->cap * sizeof *self->fields);
     }
     s_field_t *field = &self->fields[self->count++];
     size_t name_len = strlen(name);
@@ -463,11 +464,10 @@ s_merge_fits(const cs_record_t *self, const cs_record_t *other)
 
     size_t i = 0, j = 0, count = 0, bytes = 0;
     while (i < self->count || j < other->count) {
-        int c = i == self->count ? 1
-                : j == other->count
-                    ? -1
-                    : strcmp(s_name(self, &self->fields[i]),
-                             s_name(other, &other->fields[j]));
+        int c = i == self->count    ? 1
+                : j == other->count ? -1
+                                    : strcmp(s_name(self, &self->fields[i]),
+                                             s_name(other, &other->fields[j]));
         const s_field_t *winner;
         if (c < 0) {
             winner = &self->fields[i++];

@@ -17,7 +17,8 @@ s_ascii_prefix(const unsigned char *p, size_t len)
     size_t i = 0;
 #ifdef __SSE2__
     for (; len - i >= 16; i += 16) {
-        __m128i block = _mm_loadu_si128((const __m128i *) (const void *) (p + i));
+        __m128i block =
+            _mm_loadu_si128((const __m128i *) (const void *) (p + i));
         if (_mm_movemask_epi8(block) != 0) {
             break;
         }

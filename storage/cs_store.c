@@ -1592,9 +1592,9 @@ s_records_last(s_txn_t *t, s_key_t *last, bool *found)
 
 /* A checkpoint to store with a batch. */
 typedef struct {
-    s_ckpt_key_t key;       /* where it goes */
-    const void *data;       /* NULL: leave the stored one as it is */
-    size_t len;             /* its bytes */
+    s_ckpt_key_t key; /* where it goes */
+    const void *data; /* NULL: leave the stored one as it is */
+    size_t len;       /* its bytes */
 } s_ckpt_t;
 
 /*  Check @p name and @p len and fill @p ckpt. @return CS_OK or CS_EINVAL. */

@@ -227,16 +227,16 @@ typedef struct {
 
 /*  How the rows of one header (CSV) or key list (JSONL) map to fields. */
 typedef struct {
-    s_target_t *targets;      /* in column order, constants last */
-    size_t target_count;      /* used */
-    size_t target_cap;        /* allocated */
-    size_t id_col;            /* index of the id column */
-    size_t ts_col;            /* timestamp column, or SIZE_MAX */
-    size_t del_col;           /* deleted column, or SIZE_MAX */
-    char **names;             /* copy of the column names (JSONL cache key) */
-    size_t name_count;        /* entries in names */
-    bool valid;               /* built without error */
-    char error[S_REASON_MAX]; /* why not, if !valid */
+    s_target_t *targets;       /* in column order, constants last */
+    size_t target_count;       /* used */
+    size_t target_cap;         /* allocated */
+    size_t id_col;             /* index of the id column */
+    size_t ts_col;             /* timestamp column, or SIZE_MAX */
+    size_t del_col;            /* deleted column, or SIZE_MAX */
+    char **names;              /* copy of the column names (JSONL cache key) */
+    size_t name_count;         /* entries in names */
+    bool valid;                /* built without error */
+    char error[S_REASON_MAX];  /* why not, if !valid */
     cs_codec_fields_t *fields; /* the target names, for encoding rows */
 } s_plan_t;
 
@@ -391,46 +391,46 @@ typedef struct {
 } s_ckpt_t;
 
 typedef struct {
-    const cs_seed_opts_t *opts;   /* the caller's */
-    cs_seed_stats_t *stats;       /* the caller's */
-    cs_store_t *store;            /* the writer's while it runs */
-    char ckpt_name[80];           /* "seed:" + collection */
-    bool write_ckpt;              /* a seekable, identified input */
-    bool fresh;                   /* the collection was empty at the start */
-    s_ckpt_t ident;               /* identity + fingerprint of this run */
-    int64_t as_of_ms;             /* stamp without a timestamp column */
-    cs_sdl_t *map;                /* --map, or NULL */
-    s_plan_t plan;                /* the current mapping */
-    bool is_csv;                  /* the input is CSV */
-    cs_csv_t *csv;                /* the reader, if CSV */
-    cs_jsonl_t *jsonl;            /* the reader, if JSON Lines */
-    int fd;                       /* the input */
-    s_idset_t ids;                /* ids seen */
-    uint64_t replay_until;        /* rows ending at or before: replay only */
-    uint64_t rows_total;          /* rows read, all runs */
-    uint64_t rejected_total;      /* rejected by the parser, all runs */
-    uint64_t dups_total;          /* duplicates, all runs */
-    uint64_t rejected_run;        /* rejected by the parser, this run */
-    FILE *rejects;                /* the rejects file, or NULL */
-    uint64_t rejects_size;        /* its size after the last sync */
-    uint64_t writer_rejected;     /* rows the store refused, all runs */
-    uint64_t writer_rejected_run; /* the same, this run (atomic) */
-    cs_value_t *vals;             /* the current row's field values, in
-                                     plan order (s_check_fields) */
+    const cs_seed_opts_t *opts;      /* the caller's */
+    cs_seed_stats_t *stats;          /* the caller's */
+    cs_store_t *store;               /* the writer's while it runs */
+    char ckpt_name[80];              /* "seed:" + collection */
+    bool write_ckpt;                 /* a seekable, identified input */
+    bool fresh;                      /* the collection was empty at the start */
+    s_ckpt_t ident;                  /* identity + fingerprint of this run */
+    int64_t as_of_ms;                /* stamp without a timestamp column */
+    cs_sdl_t *map;                   /* --map, or NULL */
+    s_plan_t plan;                   /* the current mapping */
+    bool is_csv;                     /* the input is CSV */
+    cs_csv_t *csv;                   /* the reader, if CSV */
+    cs_jsonl_t *jsonl;               /* the reader, if JSON Lines */
+    int fd;                          /* the input */
+    s_idset_t ids;                   /* ids seen */
+    uint64_t replay_until;           /* rows ending at or before: replay only */
+    uint64_t rows_total;             /* rows read, all runs */
+    uint64_t rejected_total;         /* rejected by the parser, all runs */
+    uint64_t dups_total;             /* duplicates, all runs */
+    uint64_t rejected_run;           /* rejected by the parser, this run */
+    FILE *rejects;                   /* the rejects file, or NULL */
+    uint64_t rejects_size;           /* its size after the last sync */
+    uint64_t writer_rejected;        /* rows the store refused, all runs */
+    uint64_t writer_rejected_run;    /* the same, this run (atomic) */
+    cs_value_t *vals;                /* the current row's field values, in
+                                        plan order (s_check_fields) */
     char (*norms)[CS_SFID_LONG + 1]; /* normalised Salesforce ids */
-    size_t vals_cap;              /* entries allocated in the three */
-    cs_buf_t row_buf;             /* parser: a row's canonical bytes */
-    uint64_t parsed_offset;       /* input offset after the last row read */
-    uint64_t parsed_line;         /* line of the last row read */
+    size_t vals_cap;                 /* entries allocated in the three */
+    cs_buf_t row_buf;                /* parser: a row's canonical bytes */
+    uint64_t parsed_offset;          /* input offset after the last row read */
+    uint64_t parsed_line;            /* line of the last row read */
     /* the sorted load (see s_spill_batch) */
-    cs_spill_t *spill;             /* runs of batches, or NULL: no sorting */
-    bool spilling;                 /* writer: batches go to the spill now */
-    cs_buf_t spill_buf;            /* writer: encoding scratch */
+    cs_spill_t *spill;              /* runs of batches, or NULL: no sorting */
+    bool spilling;                  /* writer: batches go to the spill now */
+    cs_buf_t spill_buf;             /* writer: encoding scratch */
     char direct_max[CS_ID_MAX + 1]; /* largest id imported before spilling */
-    size_t direct_max_len;         /* its length; 0: none */
-    bool resume_sorted;            /* resuming an interrupted sorted load */
+    size_t direct_max_len;          /* its length; 0: none */
+    bool resume_sorted;             /* resuming an interrupted sorted load */
     char resume_key[CS_ID_MAX + 1]; /* its last committed id */
-    size_t resume_key_len;         /* bytes */
+    size_t resume_key_len;          /* bytes */
     /* the queue */
     pthread_mutex_t mu;              /* guards what follows */
     pthread_cond_t cv;               /* signalled on every change */
@@ -511,7 +511,8 @@ s_batch_add_delta(s_batch_t *batch, const char *collection, const char *id,
         batch->order = s_resize(batch->order, cap, sizeof *batch->order);
         batch->to_import =
             s_resize(batch->to_import, cap, sizeof *batch->to_import);
-        batch->raw_offs = s_resize(batch->raw_offs, cap, sizeof *batch->raw_offs);
+        batch->raw_offs =
+            s_resize(batch->raw_offs, cap, sizeof *batch->raw_offs);
         batch->news = s_resize(batch->news, cap, sizeof *batch->news);
         batch->cap = cap;
     }
@@ -528,9 +529,8 @@ s_batch_add_delta(s_batch_t *batch, const char *collection, const char *id,
 /*  Add a delta given as canonical bytes (@p len at @p bytes). */
 static void
 s_batch_add_raw(s_batch_t *batch, const char *collection, const char *id,
-                size_t id_len, const void *bytes, size_t len,
-                cs_hlc_t max_hlc, uint64_t line, uint64_t offset,
-                uint16_t earlier)
+                size_t id_len, const void *bytes, size_t len, cs_hlc_t max_hlc,
+                uint64_t line, uint64_t offset, uint16_t earlier)
 {
     s_batch_add_delta(batch, collection, id, id_len, NULL, line, offset,
                       earlier);
@@ -1688,11 +1688,11 @@ s_append_batch(s_seed_t *self, s_batch_t *batch)
     uint8_t ckpt[S_CKPT_BYTES];
     s_make_ckpt(self, batch, ckpt);
     cs_store_import_stats_t st;
-    int rc = cs_store_append_new(self->store, self->opts->collection,
-                                 batch->news, batch->n,
-                                 self->write_ckpt ? self->ckpt_name : NULL,
-                                 self->write_ckpt ? ckpt : NULL,
-                                 self->write_ckpt ? sizeof ckpt : 0, &st);
+    int rc =
+        cs_store_append_new(self->store, self->opts->collection, batch->news,
+                            batch->n, self->write_ckpt ? self->ckpt_name : NULL,
+                            self->write_ckpt ? ckpt : NULL,
+                            self->write_ckpt ? sizeof ckpt : 0, &st);
     if (rc == CS_OK) {
         s_stats_add(self->stats, &st);
     }
@@ -1734,9 +1734,8 @@ s_decode_batch(s_seed_t *self, s_batch_t *batch)
             continue;
         }
         cs_record_t *rec = NULL;
-        if (cs_codec_decode_record(batch->news[i].canonical,
-                                   batch->news[i].len, CS_CODEC_CANONICAL,
-                                   &rec) != CS_OK) {
+        if (cs_codec_decode_record(batch->news[i].canonical, batch->news[i].len,
+                                   CS_CODEC_CANONICAL, &rec) != CS_OK) {
             s_err("internal error: a record's bytes do not decode (row at "
                   "line %" PRIu64 ")",
                   batch->lines[i]);
@@ -1767,7 +1766,7 @@ s_write_batch(s_seed_t *self, s_batch_t *batch)
         }
     }
     rc = batch->raw && s_can_append(self, batch) ? s_append_batch(self, batch)
-                                                  : CS_EINVAL;
+                                                 : CS_EINVAL;
     if (rc == CS_EINVAL) {
         /* not all new records in order (or the store holds a key past one
          * of them): merge, from records */
@@ -2087,8 +2086,7 @@ s_parse(s_seed_t *self, double start)
         self->parsed_offset = row.end_offset;
         self->parsed_line = row.line;
         if (replaying && row.end_offset <= self->replay_until) {
-            if (rc == CS_OK &&
-                s_row_to_delta(self, &row, true, batch, &why) &&
+            if (rc == CS_OK && s_row_to_delta(self, &row, true, batch, &why) &&
                 batch->n >= batch_rows) {
                 batch->end_offset = row.end_offset;
                 batch->last_line = row.line;

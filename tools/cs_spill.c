@@ -32,35 +32,35 @@ typedef struct {
 
 /* A run being read back, and its current item. */
 typedef struct {
-    uint64_t file_pos; /* next byte of the file to read */
-    uint64_t end;      /* the run's end */
-    char *buf;         /* read buffer */
-    size_t cap;        /* its size */
-    size_t pos;        /* first unread byte in buf */
-    size_t len;        /* bytes in buf */
-    size_t run;        /* index of the run */
+    uint64_t file_pos;    /* next byte of the file to read */
+    uint64_t end;         /* the run's end */
+    char *buf;            /* read buffer */
+    size_t cap;           /* its size */
+    size_t pos;           /* first unread byte in buf */
+    size_t len;           /* bytes in buf */
+    size_t run;           /* index of the run */
     cs_spill_item_t item; /* current item, pointing into buf */
 } s_cursor_t;
 
 struct cs_spill {
-    int fd;                 /* the unlinked file */
-    char *wbuf;             /* write buffer */
-    size_t wlen;            /* bytes in it */
-    uint64_t size;          /* bytes written to the file */
-    uint64_t run_start;     /* where the current run began */
-    uint64_t count;         /* items added */
-    char *last_key;         /* the current run's last key (order check) */
-    size_t last_key_len;    /* its length */
-    size_t last_key_cap;    /* bytes allocated */
-    bool run_open;          /* the current run holds an item */
-    s_run_t *runs;          /* the runs ended so far */
-    size_t run_count;       /* used */
-    size_t run_cap;         /* allocated */
-    s_cursor_t *cursors;    /* reading: one per run */
-    size_t *heap;           /* reading: cursor indices, a min-heap */
-    size_t heap_len;        /* live cursors in the heap */
-    bool merging;           /* cs_spill_merge was called */
-    bool advance;           /* the top's item was handed out: move it on */
+    int fd;              /* the unlinked file */
+    char *wbuf;          /* write buffer */
+    size_t wlen;         /* bytes in it */
+    uint64_t size;       /* bytes written to the file */
+    uint64_t run_start;  /* where the current run began */
+    uint64_t count;      /* items added */
+    char *last_key;      /* the current run's last key (order check) */
+    size_t last_key_len; /* its length */
+    size_t last_key_cap; /* bytes allocated */
+    bool run_open;       /* the current run holds an item */
+    s_run_t *runs;       /* the runs ended so far */
+    size_t run_count;    /* used */
+    size_t run_cap;      /* allocated */
+    s_cursor_t *cursors; /* reading: one per run */
+    size_t *heap;        /* reading: cursor indices, a min-heap */
+    size_t heap_len;     /* live cursors in the heap */
+    bool merging;        /* cs_spill_merge was called */
+    bool advance;        /* the top's item was handed out: move it on */
 };
 
 static void *

@@ -14,8 +14,8 @@
  *  key order; equal keys come in run order, and in the order they were
  *  added within a run. Memory: one write buffer, then one read buffer per
  *  run (grown only for an item larger than it), 32 MiB in all however many
- *  runs there are (256 KiB each at most, 1 KiB at least). The file is unlinked from
- *  the start (O_TMPFILE where the file system has it), so nothing is left
+ *  runs there are (256 KiB each at most, 1 KiB at least). The file is unlinked
+ * from the start (O_TMPFILE where the file system has it), so nothing is left
  *  behind by a crash. Not thread-safe; one owner at a time.
  */
 #ifndef CS_SPILL_H
@@ -51,9 +51,8 @@ void cs_spill_destroy(cs_spill_t **self_p);
 /** Add an item to the current run. Its key must not sort before the
  *  previous item's in this run (checked by assert).
  *  @return CS_OK, CS_EINVAL (key or payload too large), CS_EIO. */
-CS_NODISCARD int cs_spill_add(cs_spill_t *self, const char *key,
-                              size_t key_len, const void *data,
-                              size_t data_len);
+CS_NODISCARD int cs_spill_add(cs_spill_t *self, const char *key, size_t key_len,
+                              const void *data, size_t data_len);
 
 /** End the current run (an empty run is skipped). @return CS_OK, CS_EIO. */
 CS_NODISCARD int cs_spill_end_run(cs_spill_t *self);
