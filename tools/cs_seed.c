@@ -1052,14 +1052,6 @@ s_check_fields(s_seed_t *self, const cs_row_t *row, const s_plan_t *plan,
     return true;
 }
 
-/*  LMDB's order of ids in one collection: bytewise, a prefix first. */
-static int
-s_id_compare(const char *a, size_t a_len, const char *b, size_t b_len)
-{
-    int c = memcmp(a, b, a_len < b_len ? a_len : b_len);
-    return c != 0 ? c : (a_len > b_len) - (a_len < b_len);
-}
-
 /*  Whether a row before the checkpoint, which --resume re-reads, must be
  *  loaded again: an interrupted sorted load committed the ids up to its
  *  last one, in id order, and nothing above it. */
@@ -1067,7 +1059,8 @@ static bool
 s_reload(const s_seed_t *self, const char *id, size_t id_len)
 {
     return self->resume_sorted &&
-           s_id_compare(id, id_len, self->resume_key, self->resume_key_len) > 0;
+           cs_spill_key_compare(id, id_len, self->resume_key,
+                                self->resume_key_len) > 0;
 }
 
 /*  Turn a good row into a delta in @p batch, or say in @p why why it is
@@ -1371,6 +1364,55 @@ s_order_by_id(const void *a, const void *b)
     return (ia > ib) - (ia < ib);
 }
 
+/*  Fill batch->order with the deltas sorted by id, then input order. */
+static void
+s_sort_by_id(s_batch_t *batch)
+{
+    for (size_t i = 0; i < batch->n; i++) {
+        batch->order[i] = i;
+    }
+    s_sorting = batch;
+    qsort(batch->order, batch->n, sizeof *batch->order, s_order_by_id);
+    s_sorting = NULL;
+}
+
+/*  Decode the raw records of the group of @p count deltas at
+ *  batch->order[@p g] (one id), for merging. A re-seed leaves out a row
+ *  that is alone with its id and stored exactly so already (*@p same):
+ *  most rows of an incremental export, which then cost a lookup and a
+ *  compare instead of a decode, a merge and a prune. */
+static int
+s_decode_group(s_seed_t *self, s_batch_t *batch, size_t g, size_t count,
+               bool *same)
+{
+    size_t first = batch->order[g];
+    *same = false;
+    if (!self->fresh && count == 1 && batch->earlier[first] == 0) {
+        int rc = cs_store_matches(
+            self->store, self->opts->collection, batch->deltas[first].id,
+            batch->news[first].canonical, batch->news[first].len, same);
+        if (rc != CS_OK && rc != CS_ENOENT) {
+            return rc;
+        }
+        if (*same) {
+            return CS_OK;
+        }
+    }
+    for (size_t k = 0; k < count; k++) {
+        size_t i = batch->order[g + k];
+        cs_record_t *rec = NULL;
+        if (cs_codec_decode_record(batch->news[i].canonical, batch->news[i].len,
+                                   CS_CODEC_CANONICAL, &rec) != CS_OK) {
+            s_err("internal error: a record's bytes do not decode (row at "
+                  "line %" PRIu64 ")",
+                  batch->lines[i]);
+            return CS_ECORRUPT;
+        }
+        batch->deltas[i].record = rec;
+    }
+    return CS_OK;
+}
+
 /*  Make the batch act as if its rows were applied one by one, each
  *  against the state the rows before it left: drop from each delta the
  *  fields whose value is already there (see s_prune), so the result does
@@ -1385,12 +1427,7 @@ s_prepare(s_seed_t *self, s_batch_t *batch, size_t *n_import,
 {
     bool dry = self->opts->dry_run;
     size_t n = batch->n;
-    for (size_t i = 0; i < n; i++) {
-        batch->order[i] = i;
-    }
-    s_sorting = batch;
-    qsort(batch->order, n, sizeof *batch->order, s_order_by_id);
-    s_sorting = NULL;
+    s_sort_by_id(batch);
     *n_import = 0;
     int rc = CS_OK;
     for (size_t g = 0; g < n && rc == CS_OK;) {
@@ -1401,18 +1438,23 @@ s_prepare(s_seed_t *self, s_batch_t *batch, size_t *n_import,
                       batch->deltas[first].id) == 0) {
             count++;
         }
-        if (!batch->deltas[first].record) {
-            /* stored as it is (s_decode_batch): nothing to do */
-            assert(count == 1);
-            st->records_unchanged++;
-            g += count;
-            continue;
+        if (batch->raw) {
+            bool same = false;
+            rc = s_decode_group(self, batch, g, count, &same);
+            if (rc != CS_OK) {
+                break;
+            }
+            if (same) {
+                st->records_unchanged++; /* stored as it is already */
+                g += count;
+                continue;
+            }
         }
         const char *id = batch->deltas[first].id;
         bool lookup = !self->fresh || batch->earlier[first] > 0 ||
                       (self->direct_max_len > 0 &&
-                       s_id_compare(id, strlen(id), self->direct_max,
-                                    self->direct_max_len) <= 0);
+                       cs_spill_key_compare(id, strlen(id), self->direct_max,
+                                            self->direct_max_len) <= 0);
         if (!lookup && count == 1 && !dry) {
             batch->to_import[(*n_import)++] = batch->deltas[first];
             g += count;
@@ -1604,7 +1646,8 @@ s_batch_in_order(const s_seed_t *self, const s_batch_t *batch)
     for (size_t i = 0; i < batch->n; i++) {
         const char *id = batch->deltas[i].id;
         size_t len = strlen(id);
-        if (prev_len > 0 && s_id_compare(id, len, prev, prev_len) <= 0) {
+        if (prev_len > 0 &&
+            cs_spill_key_compare(id, len, prev, prev_len) <= 0) {
             return false;
         }
         prev = id;
@@ -1630,12 +1673,7 @@ s_spill_failed(const s_seed_t *self, int rc)
 static int
 s_spill_batch(s_seed_t *self, s_batch_t *batch)
 {
-    for (size_t i = 0; i < batch->n; i++) {
-        batch->order[i] = i;
-    }
-    s_sorting = batch;
-    qsort(batch->order, batch->n, sizeof *batch->order, s_order_by_id);
-    s_sorting = NULL;
+    s_sort_by_id(batch);
     cs_buf_t *buf = &self->spill_buf;
     for (size_t k = 0; k < batch->n; k++) {
         size_t i = batch->order[k];
@@ -1667,8 +1705,8 @@ s_can_append(const s_seed_t *self, const s_batch_t *batch)
     }
     const char *first = batch->deltas[0].id;
     if (self->direct_max_len > 0 &&
-        s_id_compare(first, strlen(first), self->direct_max,
-                     self->direct_max_len) <= 0) {
+        cs_spill_key_compare(first, strlen(first), self->direct_max,
+                             self->direct_max_len) <= 0) {
         return false;
     }
     for (size_t i = 0; i < batch->n; i++) {
@@ -1699,53 +1737,6 @@ s_append_batch(s_seed_t *self, s_batch_t *batch)
     return rc;
 }
 
-/*  Decode the raw batch's records, for the merging path. A re-seed leaves
- *  out (record NULL, which s_prepare counts as unchanged) each row that is
- *  alone with its id and already stored exactly so: most rows of an
- *  incremental export, which then cost a lookup and a compare instead of
- *  a decode, a merge and a prune. */
-static int
-s_decode_batch(s_seed_t *self, s_batch_t *batch)
-{
-    for (size_t i = 0; i < batch->n; i++) {
-        batch->order[i] = i;
-    }
-    s_sorting = batch;
-    qsort(batch->order, batch->n, sizeof *batch->order, s_order_by_id);
-    s_sorting = NULL;
-    for (size_t k = 0; k < batch->n; k++) {
-        size_t i = batch->order[k];
-        const char *id = batch->deltas[i].id;
-        bool alone = batch->earlier[i] == 0 &&
-                     (k == 0 ||
-                      strcmp(batch->deltas[batch->order[k - 1]].id, id) != 0) &&
-                     (k + 1 == batch->n ||
-                      strcmp(batch->deltas[batch->order[k + 1]].id, id) != 0);
-        bool same = false;
-        if (!self->fresh && alone) {
-            int rc = cs_store_matches(self->store, self->opts->collection, id,
-                                      batch->news[i].canonical,
-                                      batch->news[i].len, &same);
-            if (rc != CS_OK && rc != CS_ENOENT) {
-                return rc;
-            }
-        }
-        if (same) {
-            continue;
-        }
-        cs_record_t *rec = NULL;
-        if (cs_codec_decode_record(batch->news[i].canonical, batch->news[i].len,
-                                   CS_CODEC_CANONICAL, &rec) != CS_OK) {
-            s_err("internal error: a record's bytes do not decode (row at "
-                  "line %" PRIu64 ")",
-                  batch->lines[i]);
-            return CS_ECORRUPT;
-        }
-        batch->deltas[i].record = rec;
-    }
-    return CS_OK;
-}
-
 static int s_merge_batch(s_seed_t *self, s_batch_t *batch);
 
 static int
@@ -1769,11 +1760,8 @@ s_write_batch(s_seed_t *self, s_batch_t *batch)
                                                  : CS_EINVAL;
     if (rc == CS_EINVAL) {
         /* not all new records in order (or the store holds a key past one
-         * of them): merge, from records */
-        rc = batch->raw ? s_decode_batch(self, batch) : CS_OK;
-        if (rc == CS_OK) {
-            rc = s_merge_batch(self, batch);
-        }
+         * of them): merge (s_prepare decodes raw records as it goes) */
+        rc = s_merge_batch(self, batch);
     }
     if (rc == CS_OK && direct && batch->n > 0) {
         /* ids rose through the batch: the last is the largest so far */
@@ -2153,7 +2141,8 @@ s_load_sorted(s_seed_t *self, double start)
     while ((rc = cs_spill_next(self->spill, &item)) == CS_OK) {
         if (batch->n >= batch_rows || batch->arena_len >= S_BATCH_BYTES_MAX) {
             const char *last = batch->arena + batch->id_offs[batch->n - 1];
-            if (s_id_compare(item.key, item.key_len, last, strlen(last)) != 0) {
+            if (cs_spill_key_compare(item.key, item.key_len, last,
+                                     strlen(last)) != 0) {
                 /* only a signal stops this part: --max-errors counts
                  * the rows read, and they all were */
                 if (o->stop && *o->stop) {

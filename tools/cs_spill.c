@@ -181,9 +181,8 @@ s_append(cs_spill_t *self, const void *p, size_t len)
     return CS_OK;
 }
 
-/*  LMDB's default key order: bytewise, then the shorter first. */
-static int
-s_key_compare(const char *a, size_t a_len, const char *b, size_t b_len)
+int
+cs_spill_key_compare(const char *a, size_t a_len, const char *b, size_t b_len)
 {
     size_t n = a_len < b_len ? a_len : b_len;
     int c = n ? memcmp(a, b, n) : 0;
@@ -201,8 +200,9 @@ cs_spill_add(cs_spill_t *self, const char *key, size_t key_len,
     if (key_len > CS_SPILL_KEY_MAX || data_len > CS_SPILL_DATA_MAX) {
         return CS_EINVAL;
     }
-    assert(!self->run_open || s_key_compare(self->last_key, self->last_key_len,
-                                            key, key_len) <= 0);
+    assert(!self->run_open ||
+           cs_spill_key_compare(self->last_key, self->last_key_len, key,
+                                key_len) <= 0);
     uint32_t head[2] = { (uint32_t) key_len, (uint32_t) data_len };
     int rc = s_append(self, head, sizeof head);
     if (rc == CS_OK) {
@@ -335,7 +335,7 @@ s_before(const cs_spill_t *self, size_t a, size_t b)
 {
     const cs_spill_item_t *x = &self->cursors[a].item;
     const cs_spill_item_t *y = &self->cursors[b].item;
-    int c = s_key_compare(x->key, x->key_len, y->key, y->key_len);
+    int c = cs_spill_key_compare(x->key, x->key_len, y->key, y->key_len);
     return c != 0 ? c < 0 : x->run < y->run;
 }
 

@@ -41,6 +41,11 @@ typedef struct {
     size_t run;       /* which run it came from, from 0 */
 } cs_spill_item_t;
 
+/** The order items come back in: bytewise, a key that is a prefix of
+ *  another first (LMDB's default key order). <0, 0, >0. */
+int cs_spill_key_compare(const char *a, size_t a_len, const char *b,
+                         size_t b_len);
+
 /** A new spill whose file lives (unnamed) in directory @p dir.
  *  @return CS_OK or CS_EIO (the message is on stderr). */
 CS_NODISCARD int cs_spill_new(const char *dir, cs_spill_t **self_p);
