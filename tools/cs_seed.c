@@ -1857,9 +1857,14 @@ s_take_free(s_seed_t *self)
     return batch;
 }
 
+/*  Queue @p batch for the writer with the run's totals so far; if the
+ *  writer failed, give it back instead. @return false if it failed. */
 static bool
 s_queue(s_seed_t *self, s_batch_t *batch)
 {
+    batch->rows_total = self->rows_total;
+    batch->rejected_total = self->rejected_total;
+    batch->dups_total = self->dups_total;
     pthread_mutex_lock(&self->mu);
     bool ok = !self->failed;
     if (ok) {
@@ -2004,14 +2009,11 @@ s_should_stop(s_seed_t *self)
     return false;
 }
 
-/*  Queue a full batch for the writer with the totals so far. @return the
- *  next batch to fill, or NULL if the writer failed. */
+/*  Queue a full batch (s_queue). @return the next batch to fill, or NULL
+ *  if the writer failed. */
 static s_batch_t *
 s_hand_over(s_seed_t *self, s_batch_t *batch)
 {
-    batch->rows_total = self->rows_total;
-    batch->rejected_total = self->rejected_total;
-    batch->dups_total = self->dups_total;
     return s_queue(self, batch) ? s_take_free(self) : NULL;
 }
 
@@ -2020,9 +2022,6 @@ static void
 s_hand_last(s_seed_t *self, s_batch_t *batch)
 {
     if (batch->rows > 0 || batch->n > 0) {
-        batch->rows_total = self->rows_total;
-        batch->rejected_total = self->rejected_total;
-        batch->dups_total = self->dups_total;
         (void) s_queue(self, batch);
         return;
     }
