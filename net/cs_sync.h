@@ -1,0 +1,150 @@
+/*  cs_sync - the sync protocol as a pure state machine: messages and ticks
+ *  in, messages and store calls out. No sockets, no clock of its own, no
+ *  threads; the transport (or a test) drives it.
+ *  SPDX-License-Identifier: MIT
+ *
+ *  Protocol (DESIGN.md, "push a notice, pull the data"), per peer:
+ *  - NOTIFY(epoch, head) tells a peer where our feed head is. We send one
+ *    when our head moves past what the peer was last told, at most one
+ *    unanswered at a time (a PULL from the peer answers it; after
+ *    heartbeat_ms it may be sent again), and one at least every
+ *    heartbeat_ms whatever happens: the heartbeat tells the peer we are
+ *    alive, lets a dial-out-only peer introduce itself, and repairs a lost
+ *    notice.
+ *  - A NOTIFY whose epoch differs from our cursor's, or whose head is past
+ *    our cursor, makes us PULL, unless a pull to that peer is in flight
+ *    (at most one per peer). We also pull every anti_entropy_ms with no
+ *    notice at all.
+ *  - A PULL is answered with CHANGES from ops->changes: from @c since if
+ *    the PULL's epoch is ours, else from 0.
+ *  - A CHANGES is applied only if it continues our cursor: same epoch and
+ *    @c since equal to our cursor's seq, or @c since 0 with an epoch other
+ *    than our cursor's (the peer was wiped or restored: start again). The
+ *    batch and the new cursor (epoch, last_seq) commit together
+ *    (ops->apply). Anything else is a stale or duplicated answer and is
+ *    dropped (counted in stats.stale). If last_seq < head we pull again at
+ *    once; else the pull is over.
+ *  - A pull with no usable answer after pull_timeout_ms is forgotten, so
+ *    the next notice or tick pulls again: lost messages only delay.
+ *  - A peer we heard nothing from for peer_timeout_ms is down: its pull in
+ *    flight is forgotten and it is reported disconnected until it speaks.
+ *
+ *  Peers are identified by node id (the transport derives it from the
+ *  CURVE key). Messages from a peer that is not added are ignored and
+ *  counted (cs_sync_unknown).
+ */
+#ifndef CS_SYNC_H
+#define CS_SYNC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crdt/cs_err.h"
+#include "net/cs_msg.h"
+
+typedef struct cs_sync cs_sync_t; /* opaque */
+
+/** Timers and sizes; zero means the default. Times are in ms. */
+typedef struct {
+    uint64_t heartbeat_ms;    /* NOTIFY each peer at least this often (1000) */
+    uint64_t peer_timeout_ms; /* silent this long: peer is down (5000) */
+    uint64_t pull_timeout_ms; /* unanswered pull is retried after (10000) */
+    uint64_t anti_entropy_ms; /* pull each live peer this often (30000) */
+    uint32_t batch_bytes;     /* max_bytes we ask for, and the most we serve
+                                 whatever a PULL asks (1 MiB; at most
+                                 CS_MSG_BATCH_MAX) */
+} cs_sync_opts_t;
+
+/** What one apply did (filled by ops->apply). */
+typedef struct {
+    size_t deltas;          /* deltas in the batch */
+    size_t records_changed; /* records whose local state changed */
+    size_t skewed;          /* stamps beyond max drift (merged anyway) */
+    size_t refused;         /* deltas not applied (over a record limit) */
+} cs_sync_applied_t;
+
+/** The outside world: the store (through the node's narrow interface, so
+ *  net/ does not link storage/) and the transport. Every function gets
+ *  @c arg. */
+typedef struct {
+    void *arg;
+    /** Our db epoch and feed head (they change when another process such
+     *  as crmsync put writes the store). @return CS_OK or an error. */
+    int (*head)(void *arg, uint64_t *epoch, uint64_t *head);
+    /** The stored cursor of @p peer: the epoch it belongs to and the last
+     *  peer seq applied; both 0 if there is none. */
+    int (*cursor)(void *arg, uint64_t peer, uint64_t *epoch, uint64_t *seq);
+    /** Fill @p out as the CHANGES answering a pull after @p since with at
+     *  most @p max_bytes (cs_store_changes rules): type, epoch, since,
+     *  last_seq, head and the deltas, which stay valid until the next call.
+     *  @return CS_OK or an error (then nothing is sent). */
+    int (*changes)(void *arg, uint64_t since, uint32_t max_bytes,
+                   cs_msg_t *out);
+    /** Decode and merge the deltas of @p changes from @p peer and set its
+     *  cursor to (changes->epoch, changes->last_seq), in one transaction.
+     *  @return CS_OK (@p res filled); CS_EPROTO for a bad delta, CS_EFULL,
+     *  CS_EIO...: nothing stored, the cursor stays. */
+    int (*apply)(void *arg, uint64_t peer, const cs_msg_t *changes,
+                 cs_sync_applied_t *res);
+    /** Send @p msg to @p peer. @return CS_OK if handed to the transport;
+     *  CS_EAGAIN if it could not be (no connection, queue full): the
+     *  message is lost, as any message may be. */
+    int (*send)(void *arg, uint64_t peer, const cs_msg_t *msg);
+} cs_sync_ops_t;
+
+/** What we know about one peer (for crmsync status). */
+typedef struct {
+    bool connected;          /* heard from within peer_timeout_ms */
+    uint64_t last_contact;   /* ms of the last message from it (0: never) */
+    uint64_t peer_epoch;     /* its epoch, from its last NOTIFY/CHANGES */
+    uint64_t peer_head;      /* its feed head, ditto */
+    uint64_t cursor_epoch;   /* our cursor on it */
+    uint64_t cursor_seq;     /* ... */
+    uint64_t behind;         /* peer_head - cursor_seq (0 if unknown) */
+    bool pull_in_flight;
+    uint64_t msgs_in, msgs_out;       /* messages received / handed out */
+    uint64_t changes_in, changes_out; /* deltas applied / served */
+    uint64_t records_changed;         /* local records changed by its data */
+    uint64_t stale;    /* CHANGES dropped as stale or duplicate */
+    uint64_t rejected; /* its messages refused (bad deltas, see
+                          cs_sync_reject) */
+    uint64_t skewed;   /* its stamps beyond max drift */
+    uint64_t refused;  /* its deltas over a record limit, not applied */
+    uint64_t apply_errors; /* applies that failed (disk full, I/O...) */
+} cs_sync_peer_stats_t;
+
+/** Create a state machine. @p opts may be NULL. @p ops is copied. Never
+ *  returns NULL: out of memory aborts. */
+cs_sync_t *cs_sync_new(const cs_sync_opts_t *opts, const cs_sync_ops_t *ops);
+
+/** Free *self_p and set it to NULL. Safe on NULL. */
+void cs_sync_destroy(cs_sync_t **self_p);
+
+/** Start syncing with @p peer (reads its cursor through ops->cursor).
+ *  @return CS_OK; CS_EEXIST if already added; an error of ops->cursor. */
+CS_NODISCARD int cs_sync_peer_add(cs_sync_t *self, uint64_t peer);
+
+/** Stop syncing with @p peer (revoked): forget it. No-op if unknown. */
+void cs_sync_peer_remove(cs_sync_t *self, uint64_t peer);
+
+/** A message from @p peer at time @p now (ms). */
+void cs_sync_on_message(cs_sync_t *self, uint64_t peer, const cs_msg_t *msg,
+                        uint64_t now);
+
+/** A frame from @p peer that could not be decoded: counted in its stats. */
+void cs_sync_reject(cs_sync_t *self, uint64_t peer);
+
+/** Time passes: notices for a moved head (ops->head is read each tick),
+ *  heartbeats, anti-entropy pulls, timeouts. Call it often (every few ms
+ *  to tens of ms: it bounds how fast a local write is announced). */
+void cs_sync_on_tick(cs_sync_t *self, uint64_t now);
+
+/** Stats of @p peer. @return CS_OK or CS_ENOENT. */
+CS_NODISCARD int cs_sync_peer_stats(const cs_sync_t *self, uint64_t peer,
+                                    cs_sync_peer_stats_t *out);
+
+/** Messages from peers that were not added. */
+uint64_t cs_sync_unknown(const cs_sync_t *self);
+
+#endif /* CS_SYNC_H */
