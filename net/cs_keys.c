@@ -68,10 +68,11 @@ cs_keys_create(const char *dir, uint64_t *node_id)
 }
 
 int
-cs_keys_load(const char *dir, char public_z85[CS_KEYS_Z85_LEN + 1],
-             uint64_t *node_id)
+cs_keys_cert(const char *dir, zcert_t **cert_out)
 {
     assert(dir);
+    assert(cert_out);
+    *cert_out = NULL;
     char public_path[PATH_MAX], secret_path[PATH_MAX];
     if (s_paths(dir, public_path, secret_path, sizeof public_path) != CS_OK) {
         return CS_EINVAL;
@@ -102,15 +103,28 @@ cs_keys_load(const char *dir, char public_z85[CS_KEYS_Z85_LEN + 1],
                 "match the public key\n",
                 secret_path);
         rc = CS_EAUTH;
-    } else {
-        if (public_z85) {
-            memcpy(public_z85, zcert_public_txt(cert), CS_KEYS_Z85_LEN + 1);
-        }
-        if (node_id) {
-            *node_id = cs_keys_node_id(zcert_public_key(cert));
-        }
+        zcert_destroy(&cert);
     }
     sodium_memzero(derived, sizeof derived);
-    zcert_destroy(&cert);
+    *cert_out = cert;
     return rc;
+}
+
+int
+cs_keys_load(const char *dir, char public_z85[CS_KEYS_Z85_LEN + 1],
+             uint64_t *node_id)
+{
+    zcert_t *cert = NULL;
+    int rc = cs_keys_cert(dir, &cert);
+    if (rc != CS_OK) {
+        return rc;
+    }
+    if (public_z85) {
+        memcpy(public_z85, zcert_public_txt(cert), CS_KEYS_Z85_LEN + 1);
+    }
+    if (node_id) {
+        *node_id = cs_keys_node_id(zcert_public_key(cert));
+    }
+    zcert_destroy(&cert);
+    return CS_OK;
 }

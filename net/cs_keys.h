@@ -11,6 +11,8 @@
 
 #include <stdint.h>
 
+#include <czmq.h>
+
 #include "crdt/cs_err.h"
 
 #define CS_KEYS_CERT_FILE  "node.cert"
@@ -31,6 +33,10 @@ CS_NODISCARD int cs_keys_create(const char *dir, uint64_t *node_id);
 CS_NODISCARD int cs_keys_load(const char *dir,
                               char public_z85[CS_KEYS_Z85_LEN + 1],
                               uint64_t *node_id);
+
+/** Load the keypair of @p dir as cs_keys_load does (same checks, same
+ *  errors) and give it to the caller: *@p cert (free with zcert_destroy). */
+CS_NODISCARD int cs_keys_cert(const char *dir, zcert_t **cert);
 
 /** The node id of a 32-byte CURVE public key. */
 uint64_t cs_keys_node_id(const uint8_t public_key[CS_KEYS_PUBLIC_LEN]);
