@@ -46,6 +46,21 @@ cs_datadir_init(const char *dir, uint64_t *node_id)
 }
 
 int
+cs_datadir_renew(const char *dir, uint64_t *node_id)
+{
+    assert(dir);
+    uint64_t id = 0;
+    int rc = cs_keys_load(dir, NULL, &id);
+    if (rc == CS_OK) {
+        rc = cs_store_create(dir, id);
+    }
+    if (rc == CS_OK && node_id) {
+        *node_id = id;
+    }
+    return rc;
+}
+
+int
 cs_datadir_open(const char *dir, const cs_store_opts_t *opts,
                 cs_store_t **store)
 {
@@ -61,8 +76,9 @@ cs_datadir_open(const char *dir, const cs_store_opts_t *opts,
         /* keys without a store: init would refuse, so say what to do */
         fprintf(stderr,
                 "crmsync: %s has the node's key pair but no store "
-                "(data.mdb): restore it from a backup, or move the "
-                "directory away and run crmsync init\n",
+                "(data.mdb): restore it from a backup, or give it a new "
+                "empty one with crmsync init --keep-keys (its peers then "
+                "send it everything again)\n",
                 dir);
         return CS_ECORRUPT;
     }

@@ -17,6 +17,13 @@
  *  @p dir is a file; CS_EIO (detail on stderr). */
 CS_NODISCARD int cs_datadir_init(const char *dir, uint64_t *node_id);
 
+/** Give the node whose key pair is in @p dir a new, empty store with a
+ *  fresh epoch: for a disk replaced or wiped, keys restored. Its peers see
+ *  the new epoch and send it everything again.
+ *  @return CS_OK; CS_ENOENT if @p dir has no key pair; CS_EAUTH if it is
+ *  unusable; CS_EEXIST if @p dir already has a store; CS_EIO. */
+CS_NODISCARD int cs_datadir_renew(const char *dir, uint64_t *node_id);
+
 /** Open the store of the node in @p dir, checking that it belongs to the
  *  keypair there. @p opts may be NULL.
  *  @return CS_OK; CS_ENOENT if @p dir is not an initialised data directory;

@@ -3,6 +3,7 @@
  */
 #include <getopt.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "node/cs_datadir.h"
@@ -13,7 +14,7 @@
 static void
 s_usage(FILE *out)
 {
-    fputs("Usage: crmsync init --data DIR\n"
+    fputs("Usage: crmsync init --data DIR [--keep-keys]\n"
           "\n"
           "Create the data directory of a new node: make DIR (mode 0700) if\n"
           "it does not exist, the node's CURVE keypair (node.cert,\n"
@@ -23,6 +24,10 @@ s_usage(FILE *out)
           "Options:\n"
           "  -d, --data DIR   the data directory (default: $" CS_CLI_DATA_ENV
           ")\n"
+          "  -k, --keep-keys  DIR has the node's key pair but no store (a\n"
+          "                   replaced disk, keys restored): make a new empty\n"
+          "                   store with a new epoch; the peers then send the\n"
+          "                   node everything again\n"
           "  -h, --help       show this help and exit\n",
           out);
 }
@@ -32,15 +37,20 @@ cs_cmd_init(int argc, char **argv)
 {
     static const struct option options[] = {
         { "data", required_argument, NULL, 'd' },
+        { "keep-keys", no_argument, NULL, 'k' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     const char *data = NULL;
+    bool keep_keys = false;
     int opt;
-    while ((opt = getopt_long(argc, argv, ":d:h", options, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, ":d:kh", options, NULL)) != -1) {
         switch (opt) {
         case 'd':
             data = optarg;
+            break;
+        case 'k':
+            keep_keys = true;
             break;
         case 'h':
             s_usage(stdout);
@@ -60,7 +70,16 @@ cs_cmd_init(int argc, char **argv)
         return CS_CLI_EXIT_USAGE;
     }
     uint64_t node_id = 0;
-    int rc = cs_datadir_init(dir, &node_id);
+    int rc = keep_keys ? cs_datadir_renew(dir, &node_id)
+                       : cs_datadir_init(dir, &node_id);
+    if (rc == CS_ENOENT && keep_keys) {
+        cs_cli_errorf(S_CMD, "%s: has no key pair to keep", dir);
+        return CS_CLI_EXIT_FAIL;
+    }
+    if (rc == CS_EEXIST && keep_keys) {
+        cs_cli_errorf(S_CMD, "%s: already has a store", dir);
+        return CS_CLI_EXIT_FAIL;
+    }
     if (rc == CS_EEXIST) {
         cs_cli_errorf(S_CMD, "%s: already holds a crmsync node (%s)", dir,
                       cs_strerror(rc));
@@ -70,6 +89,7 @@ cs_cmd_init(int argc, char **argv)
         cs_cli_error(S_CMD, dir, rc);
         return CS_CLI_EXIT_FAIL;
     }
-    printf("initialised %s (node id %016" PRIx64 ")\n", dir, node_id);
+    printf("%s %s (node id %016" PRIx64 ")\n",
+           keep_keys ? "new empty store in" : "initialised", dir, node_id);
     return cs_cli_flush_stdout(S_CMD);
 }

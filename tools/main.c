@@ -28,6 +28,8 @@ static const s_command_t s_commands[] = {
     { "digest", cs_cmd_digest, "print the store digest" },
     { "seed", cs_cmd_seed, "load a legacy export (CSV, JSON Lines)" },
     { "sniff", cs_cmd_sniff, "show how seed reads a file, before a run" },
+    { "node", cs_cmd_node, "run a node: sync with its peers (foreground)" },
+    { "status", cs_cmd_status, "show a node, its peers and how far behind" },
 };
 
 #define S_COMMAND_COUNT (sizeof s_commands / sizeof s_commands[0])

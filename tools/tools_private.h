@@ -45,6 +45,8 @@ int cs_cmd_export(int argc, char **argv);
 int cs_cmd_digest(int argc, char **argv);
 int cs_cmd_seed(int argc, char **argv);
 int cs_cmd_sniff(int argc, char **argv);
+int cs_cmd_node(int argc, char **argv);
+int cs_cmd_status(int argc, char **argv);
 
 /* ---------------- messages ---------------- */
 
