@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# The crmsync demo: install what is needed, build, then create a node data
-# directory, load a small sample of CRM contacts and accounts, and show what
-# the node holds: a few records, a scan, an edit, a delete, and the store
-# digest that every site holding the same data will agree on.
-# Usage: deploy/demo.sh [DATA_DIR]   (default: a fresh temporary directory)
+# The crmsync demo: install what is needed, build, then run three branch
+# offices on this machine (loopback), each a crmsync node with its own data
+# directory and CURVE keys, and show them converge with no central server:
+# a seed of a legacy export at one site, two sites editing the same record
+# at once, one site offline while the others (and itself) keep working,
+# then back. Everything the demo makes is in one temporary directory.
+# Usage: deploy/demo.sh [WORK_DIR]   (default: a fresh temporary directory)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -12,52 +14,170 @@ bash deploy/deps.sh
 bash deploy/build.sh build/release -DBUILD_TESTING=OFF
 crmsync=$top/build/release/tools/crmsync
 
-data=${1:-}
-if [[ -z "$data" ]]; then
-    data=$(mktemp -d /tmp/crmsync-demo.XXXXXX)/site-a
-fi
+work=${1:-$(mktemp -d /tmp/crmsync-demo.XXXXXX)}
+mkdir -p "$work"
+sites=(hq east west)
+declare -A pid=() port=()
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+note() { printf '   %s\n' "$@"; }
 run() { printf '$ %s\n' "$*"; "$@"; }
+stop_all() {
+    local site
+    for site in "${!pid[@]}"; do
+        kill -TERM "${pid[$site]}" 2>/dev/null || true
+        wait "${pid[$site]}" 2>/dev/null || true
+    done
+}
+trap stop_all EXIT
 
-say "1. Create a node: CURVE key pair, node id and an empty LMDB store"
-run "$crmsync" init --data "$data"
-ls -l "$data"
+free_port() {
+    local p hex
+    for _ in $(seq 1 100); do
+        p=$((20000 + RANDOM % 40000))
+        hex=$(printf '%04X' "$p")
+        grep -q ":$hex " /proc/net/tcp /proc/net/tcp6 2>/dev/null || { echo "$p"; return; }
+    done
+    return 1
+}
 
-say "2. Load the sample export (deploy/sample/contacts.args), one put per record"
-count=0
-while IFS= read -r line; do
-    [[ -z "$line" || "$line" == \#* ]] && continue
-    printf '%s\n' "$line" | xargs "$crmsync" put --data "$data"
-    count=$((count + 1))
-done <deploy/sample/contacts.args
-echo "loaded $count records"
+start() { # start SITE: run its node in the background, wait until it answers
+    "$crmsync" node --config "$work/$1.conf" 2>>"$work/$1.log" &
+    pid[$1]=$!
+    for _ in $(seq 1 100); do
+        "$crmsync" status --data "$work/$1" --json --timeout 300 2>/dev/null |
+            jq -e .running >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    echo "node $1 did not start; see $work/$1.log" >&2
+    exit 1
+}
 
-say "3. Read records back (JSON of the visible fields)"
-run "$crmsync" get --data "$data" contacts 0035g00000ABCDEAA5
-run "$crmsync" get --data "$data" accounts 0015g00000XyZ12AAF
+stop() { # stop SITE: SIGTERM, as systemd would
+    kill -TERM "${pid[$1]}"
+    wait "${pid[$1]}"
+    unset "pid[$1]"
+}
 
-say "4. Scan a collection (JSON Lines, key order), first 3"
-run "$crmsync" scan --data "$data" contacts --limit 3
+digests() { # one line per site: its digest
+    local site
+    for site in "$@"; do
+        printf '   %-5s %s\n' "$site" "$("$crmsync" digest --data "$work/$site")"
+    done
+}
 
-say "5. Edit one field: only that field gets a new timestamp"
-run "$crmsync" put -v --data "$data" contacts 0035g00000ABCDEAA5 'Title=Chief Revenue Officer'
-run "$crmsync" get --data "$data" contacts 0035g00000ABCDEAA5
+converge() { # wait (at most 30 s) until the given sites hold the same state
+    local first site same
+    for _ in $(seq 1 300); do
+        first=$("$crmsync" digest --data "$work/$1")
+        same=1
+        for site in "$@"; do
+            [[ "$("$crmsync" digest --data "$work/$site")" == "$first" ]] || same=0
+        done
+        [[ $same == 1 ]] && return 0
+        sleep 0.1
+    done
+    echo "the sites did not converge within 30 s" >&2
+    exit 1
+}
 
-say "6. Delete a record: a tombstone, so the delete replicates too"
-run "$crmsync" del --data "$data" contacts 0035g00000G5mWxAAJ
-if "$crmsync" get --data "$data" contacts 0035g00000G5mWxAAJ; then
-    echo "unexpected: deleted record still visible" >&2
+say "1. Three offices, each with a data directory: keys, node id, empty store"
+for site in "${sites[@]}"; do
+    run "$crmsync" init --data "$work/$site"
+done
+declare -A pub=()
+for site in "${sites[@]}"; do
+    pub[$site]=$("$crmsync" pubkey --data "$work/$site")
+    printf '   %-5s public key %s\n' "$site" "${pub[$site]}"
+done
+note "Each site's config lists the public keys of its peers: nobody else may" \
+     "connect (CURVE encryption, zauth allow-list)."
+
+say "2. Configs: hq and east listen; west is behind NAT and only dials out"
+port[hq]=$(free_port)
+port[east]=$(free_port)
+conf() { # conf SITE LISTEN PEER... (PEER+ : we dial it)
+    local site=$1 listen=$2 peer name
+    shift 2
+    {
+        echo "node"
+        echo "    data = $work/$site"
+        [[ $listen == listen ]] && echo "    bind = tcp://127.0.0.1:${port[$site]}"
+        echo "sync"
+        echo "    heartbeat = 250"
+        echo "    peer_timeout = 1500"
+        echo "peers"
+        for peer in "$@"; do
+            name=${peer%+}
+            echo "    $name"
+            [[ $peer != "$name" ]] && echo "        endpoint = tcp://127.0.0.1:${port[$name]}"
+            echo "        public_key = \"${pub[$name]}\""
+        done
+    } >"$work/$site.conf"
+}
+conf hq listen east west
+conf east listen hq+ west
+conf west dialout hq+ east+
+run cat "$work/west.conf"
+
+say "3. Start the three nodes (logs in $work/*.log)"
+for site in "${sites[@]}"; do
+    start "$site"
+done
+sleep 1
+run "$crmsync" status --data "$work/west"
+
+say "4. Seed a legacy CRM export into hq only"
+run "$crmsync" seed --data "$work/hq" --collection contacts --id-column Id \
+    --timestamp-column LastModifiedDate deploy/sample/contacts.csv
+note "Replication does the rest: hq notifies its peers, they pull the changes."
+converge hq east west
+digests hq east west
+note "Same digest = same data at every site, down to every field's timestamp."
+run "$crmsync" get --data "$work/west" contacts 0035g00000ABCDEAA5
+
+say "5. east and west edit the same contact at the same moment"
+rec=0035g00000ABCDEAA5
+"$crmsync" put --data "$work/east" contacts "$rec" 'Title=Head of Sales EMEA' >/dev/null &
+"$crmsync" put --data "$work/west" contacts "$rec" 'Title=Chief Revenue Officer' 'Phone=+49 30 7654321' >/dev/null &
+wait %1 %2 2>/dev/null || wait
+converge hq east west
+for site in "${sites[@]}"; do
+    printf '   %-5s Title = %s\n' "$site" "$("$crmsync" get --data "$work/$site" contacts "$rec" | jq -r .Title)"
+done
+note "All three agree. Why this Title? Each field keeps the stamp of the write"
+note "that won: the larger hybrid-logical-clock time wins, equal times go to"
+note "the larger node id. The Phone edit is a different field, so it is kept:"
+run "$crmsync" get --stamps --data "$work/hq" contacts "$rec"
+note "(node ids: hq $("$crmsync" status --data "$work/hq" --json | jq -r .node_id)," \
+     "east $("$crmsync" status --data "$work/east" --json | jq -r .node_id)," \
+     "west $("$crmsync" status --data "$work/west" --json | jq -r .node_id))"
+
+say "6. west goes offline; everyone keeps working"
+stop west
+run "$crmsync" put --data "$work/hq" contacts 0035g00000Bq7LmAAJ 'Title=CFO'
+run "$crmsync" put --data "$work/east" contacts 0035g00000NEW01AAA 'FirstName=Ines' 'LastName=Ortega'
+run "$crmsync" del --data "$work/east" contacts 0035g00000Cr2XaAAJ
+run "$crmsync" put --data "$work/west" contacts 0035g00000DkP4zAAF 'MailingCity=Kraków'
+converge hq east
+note "hq and east agree; west (stopped, edited locally) does not:"
+digests hq east west
+
+say "7. west comes back and catches up, in both directions"
+start west
+converge hq east west
+digests hq east west
+run "$crmsync" get --data "$work/west" contacts 0035g00000NEW01AAA
+run "$crmsync" get --data "$work/hq" contacts 0035g00000DkP4zAAF
+if "$crmsync" get --data "$work/west" contacts 0035g00000Cr2XaAAJ 2>/dev/null; then
+    echo "unexpected: the contact deleted at east is visible at west" >&2
     exit 1
 fi
-echo "(get exits 1: the record is deleted)"
+note "(the contact deleted at east is gone at west too: deletes replicate as tombstones)"
+run "$crmsync" status --data "$work/hq"
 
-say "7. Export the contacts as CSV (first lines)"
-"$crmsync" export --data "$data" --collection contacts --format csv | head -n 4
-
-say "8. Store digest: BLAKE2b over the canonical state of every record"
-run "$crmsync" digest --data "$data"
-echo
-echo "Data directory: $data"
-echo "Sites that hold the same records (same values, stamps and tombstones)"
-echo "print the same digest; sync between sites comes with 'crmsync node'."
+say "8. Stop the nodes"
+for site in "${sites[@]}"; do
+    stop "$site"
+done
+echo "All three sites hold the same data. Work directory: $work"

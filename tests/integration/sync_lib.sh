@@ -161,3 +161,19 @@ wait_field() {
     done
     return 1
 }
+
+# wait_for SECONDS COMMAND...: until COMMAND succeeds; fails after SECONDS.
+wait_for() {
+    local limit=$1 _
+    shift
+    for _ in $(seq 1 $((limit * 10))); do
+        "$@" && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# records SITE COLLECTION: how many visible records SITE holds.
+records() {
+    "$CRMSYNC" scan --data "$TMP/$1" "$2" 2>/dev/null | wc -l
+}
