@@ -148,6 +148,9 @@ s_compare_messages(const void *a, const void *b)
 static void
 s_flush(s_loader_t *self)
 {
+    if (self->n_messages == 0) {
+        return;
+    }
     qsort(self->messages, self->n_messages, sizeof *self->messages,
           s_compare_messages);
     for (size_t i = 0; i < self->n_messages; i++) {
