@@ -75,8 +75,11 @@ typedef struct {
     cs_msg_bytes_t *deltas;
 } cs_msg_t;
 
-/** Append the encoding of @p msg to @p out. Asserts that @p msg is valid
- *  (a known type, within the limits). */
+/** Append the encoding of @p msg to @p out, every integer, array and bin
+ *  in its shortest msgpack form. Asserts that @p msg is valid (a known
+ *  type, within the limits: each delta 1 to CS_CODEC_RECORD_MAX bytes, at
+ *  most CS_MSG_DELTAS_MAX of them, the frame at most CS_MSG_MAX). Fields
+ *  the type does not use are not encoded. */
 void cs_msg_encode(const cs_msg_t *msg, cs_buf_t *out);
 
 /** Decode the frame @p data (@p len bytes) into @p msg. On success a

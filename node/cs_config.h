@@ -23,7 +23,16 @@
  *  a setting off). Endpoints are tcp://HOST:PORT (bind also takes * as
  *  the host); numbers are decimal integers within documented ranges;
  *  peer names are 1-63 characters [A-Za-z0-9_.-] and unique; public keys
- *  are valid Z85 of 32 bytes and unique.
+ *  are valid Z85 of 32 bytes and unique. A key given twice is an error.
+ *
+ *  Ranges (ms unless said): max_drift 1..864000000 (10 days); heartbeat
+ *  10..60000; peer_timeout 11..86400000 and more than heartbeat (the
+ *  default heartbeat counts if it is absent); pull_timeout 100..3600000;
+ *  anti_entropy 100..86400000; batch_bytes 4096..CS_MSG_BATCH_MAX; ports
+ *  1..65535; at most CS_CONFIG_PEERS_MAX peers. The file itself is at most
+ *  CS_CONFIG_FILE_MAX bytes, CS_CONFIG_LINE_MAX bytes a line and
+ *  CS_CONFIG_ITEMS_MAX sections and keys, with no NUL byte (limits that
+ *  keep CZMQ's parser, which is quadratic in items per section, fast).
  */
 #ifndef CS_CONFIG_H
 #define CS_CONFIG_H
@@ -38,6 +47,9 @@
 #define CS_CONFIG_NAME_MAX     63u
 #define CS_CONFIG_ENDPOINT_MAX 255u
 #define CS_CONFIG_PEERS_MAX    256u
+#define CS_CONFIG_FILE_MAX     (1u << 20)
+#define CS_CONFIG_LINE_MAX     1024u
+#define CS_CONFIG_ITEMS_MAX    4096u
 
 typedef struct {
     char name[CS_CONFIG_NAME_MAX + 1];
@@ -58,7 +70,10 @@ typedef struct {
 
 /** Load and check the config file @p path. Every problem is printed on
  *  stderr as "FILE:LINE: KEY: what is wrong" (LINE may be missing for a
- *  key that is absent).
+ *  key that is absent; a syntax error or a file limit has no KEY). Keys
+ *  absent from the file are 0 (or "") in *@p out. The parse points fd 1 at
+ *  a temporary file for a moment (CZMQ prints syntax errors on stdout):
+ *  call it before other threads write to stdout.
  *  @return CS_OK and *@p out (free with cs_config_destroy); CS_ENOENT if
  *  the file cannot be read; CS_EINVAL for a syntax error or a bad value. */
 CS_NODISCARD int cs_config_load(const char *path, cs_config_t **out);

@@ -20,6 +20,7 @@ typedef struct {
 
 static const s_command_t s_commands[] = {
     { "init", cs_cmd_init, "create a node's data directory (keys, store)" },
+    { "pubkey", cs_cmd_pubkey, "print the node's public key (for peers)" },
     { "put", cs_cmd_put, "set fields of a record" },
     { "get", cs_cmd_get, "print a record's visible fields as JSON" },
     { "del", cs_cmd_del, "delete a record" },

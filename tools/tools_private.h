@@ -43,6 +43,7 @@ int cs_cmd_del(int argc, char **argv);
 int cs_cmd_scan(int argc, char **argv);
 int cs_cmd_export(int argc, char **argv);
 int cs_cmd_digest(int argc, char **argv);
+int cs_cmd_pubkey(int argc, char **argv);
 int cs_cmd_seed(int argc, char **argv);
 int cs_cmd_sniff(int argc, char **argv);
 int cs_cmd_node(int argc, char **argv);
