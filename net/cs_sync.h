@@ -10,7 +10,9 @@
  *    heartbeat_ms it may be sent again), and one at least every
  *    heartbeat_ms whatever happens: the heartbeat tells the peer we are
  *    alive, lets a dial-out-only peer introduce itself, and repairs a lost
- *    notice.
+ *    notice. The first NOTIFY to a peer (at the first tick after
+ *    peer_add) introduces us and waits for no answer: a peer already up
+ *    to date would never give one.
  *  - A NOTIFY whose epoch differs from our cursor's, or whose head is past
  *    our cursor, makes us PULL, unless a pull to that peer is in flight
  *    (at most one per peer). We also pull every anti_entropy_ms with no
@@ -23,7 +25,20 @@
  *    batch and the new cursor (epoch, last_seq) commit together
  *    (ops->apply). Anything else is a stale or duplicated answer and is
  *    dropped (counted in stats.stale). If last_seq < head we pull again at
- *    once; else the pull is over.
+ *    once; else the pull is over. Head here is the larger of the CHANGES'
+ *    head and that of a NOTIFY of the same epoch that came while the pull
+ *    was in flight, so such a notice is not lost.
+ *  - A CHANGES that continues our cursor is applied even when no pull is
+ *    in flight (say the late answer to a pull that timed out): its data is
+ *    as good, and merge is idempotent. One that would change nothing (same
+ *    epoch, last_seq equal to our cursor, no deltas) skips ops->apply.
+ *  - If ops->apply fails, the cursor stays and the pull is over; the next
+ *    notice or anti-entropy pull tries again. CS_EPROTO counts in
+ *    stats.rejected, any other error in stats.apply_errors.
+ *  - The CHANGES we serve carry our head, so they tell the peer what a
+ *    NOTIFY would: they count as one.
+ *  - A send that fails (CS_EAGAIN) is a message lost, except a PULL: one
+ *    that could not be sent is not in flight.
  *  - A pull with no usable answer after pull_timeout_ms is forgotten, so
  *    the next notice or tick pulls again: lost messages only delay.
  *  - A peer we heard nothing from for peer_timeout_ms is down: its pull in
@@ -52,8 +67,8 @@ typedef struct {
     uint64_t pull_timeout_ms; /* unanswered pull is retried after (10000) */
     uint64_t anti_entropy_ms; /* pull each live peer this often (30000) */
     uint32_t batch_bytes;     /* max_bytes we ask for, and the most we serve
-                                 whatever a PULL asks (1 MiB; at most
-                                 CS_MSG_BATCH_MAX) */
+                                 whatever a PULL asks (1 MiB; more is taken
+                                 as CS_MSG_BATCH_MAX) */
 } cs_sync_opts_t;
 
 /** What one apply did (filled by ops->apply). */
@@ -95,22 +110,22 @@ typedef struct {
 
 /** What we know about one peer (for crmsync status). */
 typedef struct {
-    bool connected;          /* heard from within peer_timeout_ms */
-    uint64_t last_contact;   /* ms of the last message from it (0: never) */
-    uint64_t peer_epoch;     /* its epoch, from its last NOTIFY/CHANGES */
-    uint64_t peer_head;      /* its feed head, ditto */
-    uint64_t cursor_epoch;   /* our cursor on it */
-    uint64_t cursor_seq;     /* ... */
-    uint64_t behind;         /* peer_head - cursor_seq (0 if unknown) */
+    bool connected;        /* heard from within peer_timeout_ms */
+    uint64_t last_contact; /* ms of the last message from it (0: never) */
+    uint64_t peer_epoch;   /* its epoch, from its last NOTIFY/CHANGES */
+    uint64_t peer_head;    /* its feed head, ditto */
+    uint64_t cursor_epoch; /* our cursor on it */
+    uint64_t cursor_seq;   /* ... */
+    uint64_t behind;       /* peer_head - cursor_seq (0 if unknown) */
     bool pull_in_flight;
     uint64_t msgs_in, msgs_out;       /* messages received / handed out */
     uint64_t changes_in, changes_out; /* deltas applied / served */
     uint64_t records_changed;         /* local records changed by its data */
-    uint64_t stale;    /* CHANGES dropped as stale or duplicate */
-    uint64_t rejected; /* its messages refused (bad deltas, see
-                          cs_sync_reject) */
-    uint64_t skewed;   /* its stamps beyond max drift */
-    uint64_t refused;  /* its deltas over a record limit, not applied */
+    uint64_t stale;        /* CHANGES dropped as stale or duplicate */
+    uint64_t rejected;     /* its messages refused (bad deltas, see
+                              cs_sync_reject) */
+    uint64_t skewed;       /* its stamps beyond max drift */
+    uint64_t refused;      /* its deltas over a record limit, not applied */
     uint64_t apply_errors; /* applies that failed (disk full, I/O...) */
 } cs_sync_peer_stats_t;
 

@@ -3,9 +3,17 @@
  *  head, cursor, changes and apply operations of cs_sync_ops_t.
  *  SPDX-License-Identifier: MIT
  *
- *  - changes: cs_store_changes, each delta encoded with
+ *  - head: cs_store_info. cursor: cs_store_peer_get (none: 0, 0).
+ *  - changes: cs_store_changes picks the records (those whose feed seq
+ *    is past since); each is read whole (cs_store_get) and encoded with
  *    cs_codec_encode_delta into a buffer the syncstore owns; valid until
- *    the next call.
+ *    the next call. Whole, not the parts changed after since: a pull of
+ *    several batches would otherwise lose the older parts of a record
+ *    edited again after the first batch was cut (it moves past the cut,
+ *    and the next batch starts after the cut). The batch also ends where
+ *    the encoded deltas (with their msgpack bin headers) reach max_bytes,
+ *    or at CS_MSG_DELTAS_MAX deltas, so that long keys on small records
+ *    cannot make a frame pass CS_MSG_MAX.
  *  - apply: every delta decoded (cs_codec_decode_delta; one bad delta
  *    refuses the whole batch with CS_EPROTO), then cs_store_apply with the
  *    cursor, in one transaction. If the batch fails with CS_ELIMIT (a
@@ -31,8 +39,15 @@ cs_syncstore_t *cs_syncstore_new(cs_store_t *store);
 /** Free *self_p and set it to NULL. Safe on NULL. */
 void cs_syncstore_destroy(cs_syncstore_t **self_p);
 
-/** Fill the store operations of @p ops (arg, head, cursor, changes,
- *  apply); the caller sets send. */
-void cs_syncstore_ops(cs_syncstore_t *self, cs_sync_ops_t *ops);
+/** The send of a cs_sync_ops_t, with its own argument. */
+typedef int(cs_syncstore_send_fn)(void *arg, uint64_t peer,
+                                  const cs_msg_t *msg);
+
+/** Fill all of @p ops: arg (this syncstore), head, cursor, changes and
+ *  apply reach the store, and send calls @p send with @p send_arg (the
+ *  transport). Since ops->arg is the syncstore, a send set by the caller
+ *  could not find its transport; hence the pair here. */
+void cs_syncstore_ops(cs_syncstore_t *self, cs_syncstore_send_fn *send,
+                      void *send_arg, cs_sync_ops_t *ops);
 
 #endif /* CS_SYNCSTORE_H */
