@@ -24,6 +24,8 @@
 #define S_RECONNECT_IVL_MAX 5000 /* ms: ... up to this */
 #define S_SELFCHECK_WAIT    5000 /* ms: for the trusted probe */
 #define S_SELFCHECK_AFTER   300  /* ms: more, for the untrusted one */
+#define S_REBIND_TRIES      250  /* re-creating the ROUTER: bind tries ... */
+#define S_REBIND_WAIT       20   /* ... this many ms apart */
 
 typedef enum {
     S_VIA_NONE = 0,
@@ -395,7 +397,16 @@ s_router_open(cs_transport_t *self)
 {
     assert(!self->router);
     self->router = s_server_new(self->cert);
-    if (!self->router || zsock_bind(self->router, "%s", self->bind) < 0) {
+    /* A ROUTER just closed frees its address a moment later, in libzmq's
+     * I/O thread: when re-creating, try again for a while. */
+    int rc = self->router ? zsock_bind(self->router, "%s", self->bind) : -1;
+    for (int i = 0; rc < 0 && self->router && zmq_errno() == EADDRINUSE &&
+                    i < S_REBIND_TRIES;
+         i++) {
+        zclock_sleep(S_REBIND_WAIT);
+        rc = zsock_bind(self->router, "%s", self->bind);
+    }
+    if (rc < 0) {
         zsys_error("transport: cannot listen on %s: %s", self->bind,
                    zmq_strerror(zmq_errno()));
         zsock_destroy(&self->router);
