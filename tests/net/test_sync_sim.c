@@ -249,12 +249,16 @@ s_node_stop(s_node_t *node)
 static void
 s_node_rmdir(s_node_t *node)
 {
+    if (node->dir[0] == '\0') {
+        return; /* removed already */
+    }
     char path[128];
     snprintf(path, sizeof path, "%s/data.mdb", node->dir);
     unlink(path);
     snprintf(path, sizeof path, "%s/lock.mdb", node->dir);
     unlink(path);
     assert_int_equal(rmdir(node->dir), 0);
+    node->dir[0] = '\0';
 }
 
 static uint64_t
@@ -647,11 +651,24 @@ s_totals(const s_sim_t *sim)
 
 /* ---------------- scenarios ---------------- */
 
+/* Each scenario leaves its simulator in *state: freed here, its
+ * directories removed, also when the scenario failed. */
+static int
+s_teardown(void **state)
+{
+    s_sim_t *sim = *state;
+    if (sim) {
+        s_sim_destroy(&sim);
+        *state = NULL;
+    }
+    return 0;
+}
+
 static void
 test_sim_mesh_lossy_network_converges(void **state)
 {
-    (void) state;
     s_sim_t *sim = s_sim_new(4, S_MESH, 1);
+    *state = sim;
     sim->drop_pct = 20;
     sim->dup_pct = 20;
     /* one record written at two nodes at the same moment, before they
@@ -681,14 +698,13 @@ test_sim_mesh_lossy_network_converges(void **state)
     assert_true(total.stale > 0); /* duplicates were seen and dropped */
     assert_int_equal(total.rejected, 0);
     assert_int_equal(total.apply_errors, 0);
-    s_sim_destroy(&sim);
 }
 
 static void
 test_sim_concurrent_write_larger_origin_wins(void **state)
 {
-    (void) state;
     s_sim_t *sim = s_sim_new(2, S_MESH, 2);
+    *state = sim;
     /* the same moment: the larger origin (node 1) wins */
     s_write(sim, 1, 3, 0, "written-at-1");
     s_write(sim, 0, 3, 0, "written-at-0");
@@ -715,14 +731,13 @@ test_sim_concurrent_write_larger_origin_wins(void **state)
         assert_memory_equal(field.value.u.s.ptr, "later-at-0", 10);
         cs_record_destroy(&rec);
     }
-    s_sim_destroy(&sim);
 }
 
 static void
 test_sim_line_relays_through_middle_nodes(void **state)
 {
-    (void) state;
     s_sim_t *sim = s_sim_new(4, S_LINE, 3);
+    *state = sim;
     sim->drop_pct = 10;
     sim->dup_pct = 10;
     s_write(sim, 0, 5, 0, "only-at-a");
@@ -737,27 +752,25 @@ test_sim_line_relays_through_middle_nodes(void **state)
     assert_int_equal(
         cs_store_get(sim->nodes[3].store, COLLECTION, "rec-05", &rec), CS_OK);
     cs_record_destroy(&rec);
-    s_sim_destroy(&sim);
 }
 
 static void
 test_sim_hub_and_spokes(void **state)
 {
-    (void) state;
     s_sim_t *sim = s_sim_new(5, S_STAR, 4);
+    *state = sim;
     sim->drop_pct = 20;
     sim->dup_pct = 10;
     s_run_writes(sim, 300, 60);
     size_t steps = s_settle(sim);
     s_report(sim, "star", steps);
-    s_sim_destroy(&sim);
 }
 
 static void
 test_sim_wiped_node_resyncs(void **state)
 {
-    (void) state;
     s_sim_t *sim = s_sim_new(3, S_MESH, 5);
+    *state = sim;
     sim->drop_pct = 10;
     s_run_writes(sim, 200, 60);
     s_settle(sim);
@@ -784,14 +797,13 @@ test_sim_wiped_node_resyncs(void **state)
                          CS_OK);
         assert_int_equal(st.cursor_epoch, s_epoch(node));
     }
-    s_sim_destroy(&sim);
 }
 
 static void
 test_sim_node_down_then_back(void **state)
 {
-    (void) state;
     s_sim_t *sim = s_sim_new(4, S_MESH, 6);
+    *state = sim;
     sim->drop_pct = 10;
     sim->dup_pct = 10;
     s_run_writes(sim, 200, 60);
@@ -823,7 +835,6 @@ test_sim_node_down_then_back(void **state)
     }
     size_t steps = s_settle(sim);
     s_report(sim, "down", steps);
-    s_sim_destroy(&sim);
 }
 
 int
@@ -836,12 +847,15 @@ main(void)
            s_seed);
     fflush(stdout);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sim_mesh_lossy_network_converges),
-        cmocka_unit_test(test_sim_concurrent_write_larger_origin_wins),
-        cmocka_unit_test(test_sim_line_relays_through_middle_nodes),
-        cmocka_unit_test(test_sim_hub_and_spokes),
-        cmocka_unit_test(test_sim_wiped_node_resyncs),
-        cmocka_unit_test(test_sim_node_down_then_back),
+        cmocka_unit_test_teardown(test_sim_mesh_lossy_network_converges,
+                                  s_teardown),
+        cmocka_unit_test_teardown(test_sim_concurrent_write_larger_origin_wins,
+                                  s_teardown),
+        cmocka_unit_test_teardown(test_sim_line_relays_through_middle_nodes,
+                                  s_teardown),
+        cmocka_unit_test_teardown(test_sim_hub_and_spokes, s_teardown),
+        cmocka_unit_test_teardown(test_sim_wiped_node_resyncs, s_teardown),
+        cmocka_unit_test_teardown(test_sim_node_down_then_back, s_teardown),
     };
     return cmocka_run_group_tests_name("net/sync_sim", tests, NULL, NULL);
 }
