@@ -138,20 +138,35 @@ run "$crmsync" get --data "$work/west" contacts 0035g00000ABCDEAA5
 
 say "5. east and west edit the same contact at the same moment"
 rec=0035g00000ABCDEAA5
-"$crmsync" put --data "$work/east" contacts "$rec" 'Title=Head of Sales EMEA' >/dev/null &
-"$crmsync" put --data "$work/west" contacts "$rec" 'Title=Chief Revenue Officer' 'Phone=+49 30 7654321' >/dev/null &
-wait %1 %2 2>/dev/null || wait
+note "east sets Title; west sets Title and Phone. Each put prints its stamp:"
+note "hybrid logical clock, UTC time, logical counter."
+"$crmsync" put -v --data "$work/east" contacts "$rec" 'Title=Head of Sales EMEA' >"$work/east.stamp" &
+edit_east=$!
+"$crmsync" put -v --data "$work/west" contacts "$rec" 'Title=Chief Revenue Officer' 'Phone=+49 30 7654321' >"$work/west.stamp" &
+edit_west=$!
+wait "$edit_east" "$edit_west"
+printf '   east  wrote at %s\n' "$(head -n 1 "$work/east.stamp")"
+printf '   west  wrote at %s\n' "$(head -n 1 "$work/west.stamp")"
 converge hq east west
 for site in "${sites[@]}"; do
-    printf '   %-5s Title = %s\n' "$site" "$("$crmsync" get --data "$work/$site" contacts "$rec" | jq -r .Title)"
+    printf '   %-5s now has Title = %s, Phone = %s\n' "$site" \
+        "$("$crmsync" get --data "$work/$site" contacts "$rec" | jq -r .Title)" \
+        "$("$crmsync" get --data "$work/$site" contacts "$rec" | jq -r .Phone)"
 done
-note "All three agree. Why this Title? Each field keeps the stamp of the write"
-note "that won: the larger hybrid-logical-clock time wins, equal times go to"
-note "the larger node id. The Phone edit is a different field, so it is kept:"
-run "$crmsync" get --stamps --data "$work/hq" contacts "$rec"
-note "(node ids: hq $("$crmsync" status --data "$work/hq" --json | jq -r .node_id)," \
-     "east $("$crmsync" status --data "$work/east" --json | jq -r .node_id)," \
-     "west $("$crmsync" status --data "$work/west" --json | jq -r .node_id))"
+declare -A name_of=()
+for site in "${sites[@]}"; do
+    name_of[$("$crmsync" pubkey --node-id --data "$work/$site")]=$site
+done
+note "All three agree. Why? Per field, the write with the larger clock wins"
+note "(equal clocks: the larger node id). Phone was written only by west, so"
+note "it stands whichever Title won. crmsync get --stamps shows the winners:"
+"$crmsync" get --stamps --data "$work/hq" contacts "$rec" |
+    jq -r 'to_entries[] | select(.key == "Title" or .key == "Phone") |
+           "\(.key)\t\(.value.value)\t\(.value.written)\t\(.value.origin)"' |
+    while IFS=$'\t' read -r key value written origin; do
+        printf '   %-5s = %-24s written %s by %s\n' "$key" "$value" \
+            "$written" "${name_of[$origin]:-$origin}"
+    done
 
 say "6. west goes offline; everyone keeps working"
 stop west
