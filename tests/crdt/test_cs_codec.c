@@ -26,99 +26,10 @@
 #define NODE_B       UINT64_C(0x0b0b0b0b0b0b0b0b)
 #define T0           UINT64_C(1700000000000)
 
-/* ---------------- allocation guard ----------------
- * The decoders must bound every length before allocating. Under ASan any
- * single allocation above 256 MiB aborts the test; elsewhere (glibc) we
- * replace malloc to remember the largest single request. Other sanitizers
- * intercept malloc themselves, so there the guard is off. */
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define CS_TEST_SANITIZED_MALLOC 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || \
-    __has_feature(memory_sanitizer)
-#define CS_TEST_SANITIZED_MALLOC 1
-#endif
-#endif
+/* ---------------- allocation guard ---------------- */
+#include "../alloc_watch.h"
 
 #define ALLOC_BOUND ((size_t) 256 << 20) /* largest request we tolerate */
-
-#if defined(CS_TEST_SANITIZED_MALLOC)
-const char *__asan_default_options(void);
-const char *
-__asan_default_options(void)
-{
-    return "max_allocation_size_mb=256:allocator_may_return_null=0";
-}
-
-static void
-s_alloc_watch_reset(void)
-{
-}
-
-static size_t
-s_alloc_largest(void)
-{
-    return 0; /* the sanitizer enforces the bound itself */
-}
-#else
-extern void *__libc_malloc(size_t size);
-extern void *__libc_calloc(size_t count, size_t size);
-extern void *__libc_realloc(void *ptr, size_t size);
-extern void __libc_free(void *ptr);
-
-static size_t s_largest_request; /* largest size asked for since reset */
-
-static void
-s_alloc_note(size_t size)
-{
-    if (size > s_largest_request) {
-        s_largest_request = size;
-    }
-}
-
-void *
-malloc(size_t size)
-{
-    s_alloc_note(size);
-    return __libc_malloc(size);
-}
-
-void *
-calloc(size_t count, size_t size)
-{
-    size_t total = 0;
-    if (__builtin_mul_overflow(count, size, &total)) {
-        total = SIZE_MAX;
-    }
-    s_alloc_note(total);
-    return __libc_calloc(count, size);
-}
-
-void *
-realloc(void *ptr, size_t size)
-{
-    s_alloc_note(size);
-    return __libc_realloc(ptr, size);
-}
-
-void
-free(void *ptr)
-{
-    __libc_free(ptr);
-}
-
-static void
-s_alloc_watch_reset(void)
-{
-    s_largest_request = 0;
-}
-
-static size_t
-s_alloc_largest(void)
-{
-    return s_largest_request;
-}
-#endif /* CS_TEST_SANITIZED_MALLOC */
 
 /* ---------------- a small msgpack writer ---------------- */
 
@@ -2508,9 +2419,9 @@ test_codec_encode_fields_refuses_bad_fields(void **state)
     assert_int_equal(cs_codec_fields_new(unsorted, 2, &fields), CS_EINVAL);
     assert_int_equal(cs_codec_fields_new(repeated, 2, &fields), CS_EINVAL);
     assert_int_equal(cs_codec_fields_new(empty, 2, &fields), CS_EINVAL);
-    assert_int_equal(cs_codec_fields_new(many, CS_RECORD_FIELDS_MAX + 1,
-                                         &fields),
-                     CS_ELIMIT);
+    assert_int_equal(
+        cs_codec_fields_new(many, CS_RECORD_FIELDS_MAX + 1, &fields),
+        CS_ELIMIT);
     assert_null(fields);
     assert_int_equal(cs_codec_fields_new(sorted, 2, &fields), CS_OK);
     assert_int_equal(cs_codec_encode_fields(fields, bad_utf8, stamp, &out),
@@ -2525,9 +2436,9 @@ test_codec_encode_fields_refuses_bad_fields(void **state)
     assert_int_equal(cs_codec_encode_fields(fields, NULL, stamp, &out), CS_OK);
     cs_codec_fields_destroy(&fields);
     cs_record_t *rec = NULL;
-    assert_int_equal(cs_codec_decode_record(out.data, out.len,
-                                            CS_CODEC_CANONICAL, &rec),
-                     CS_OK);
+    assert_int_equal(
+        cs_codec_decode_record(out.data, out.len, CS_CODEC_CANONICAL, &rec),
+        CS_OK);
     assert_true(cs_record_is_empty(rec));
     cs_record_destroy(&rec);
     cs_buf_fini(&out);
@@ -2551,20 +2462,20 @@ test_codec_stored_from_canonical_refuses_other_shapes(void **state)
     cs_codec_encode_record(rec, CS_CODEC_STORED, &stored);
     cs_buf_append(&out, "keep", 4);
     /* the stored form, every truncation before the fields, an empty input */
-    assert_int_equal(cs_codec_stored_from_canonical(stored.data, stored.len,
-                                                    1, &out),
-                     CS_EPROTO);
+    assert_int_equal(
+        cs_codec_stored_from_canonical(stored.data, stored.len, 1, &out),
+        CS_EPROTO);
     for (size_t len = 0; len <= 9; len++) {
-        assert_int_equal(cs_codec_stored_from_canonical(canon.data, len, 1,
-                                                        &out),
-                         CS_EPROTO);
+        assert_int_equal(
+            cs_codec_stored_from_canonical(canon.data, len, 1, &out),
+            CS_EPROTO);
     }
     assert_int_equal(out.len, 4);
     assert_memory_equal(out.data, "keep", 4);
     /* and the whole one converts */
-    assert_int_equal(cs_codec_stored_from_canonical(canon.data, canon.len,
-                                                    200, &out),
-                     CS_OK);
+    assert_int_equal(
+        cs_codec_stored_from_canonical(canon.data, canon.len, 200, &out),
+        CS_OK);
     cs_record_set_seq(rec, 200);
     cs_buf_reset(&stored);
     cs_codec_encode_record(rec, CS_CODEC_STORED, &stored);
