@@ -3,12 +3,17 @@
  *  SPDX-License-Identifier: MIT
  */
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <czmq.h>
 
@@ -31,7 +36,9 @@ s_usage(FILE *out)
           "in and out, and messages rejected, stale, timestamps skewed\n"
           "beyond the max drift, records refused over a limit. The running\n"
           "node answers on DIR/" CS_NODE_STATUS_IPC "; when none answers,\n"
-          "what the data directory holds is shown, with running: false.\n"
+          "what the data directory holds is shown, with running: false, and\n"
+          "unresponsive: true if a node holds the directory's lock all the\n"
+          "same (starting up, busy or stuck).\n"
           "\n"
           "Options:\n"
           "  -d, --data DIR     the data directory (default: $" CS_CLI_DATA_ENV
@@ -122,9 +129,10 @@ s_json_members(zconfig_t *section)
 }
 
 static void
-s_print_json(zconfig_t *status, bool running)
+s_print_json(zconfig_t *status, bool running, bool answered)
 {
-    printf("{\"running\":%s,", running ? "true" : "false");
+    printf("{\"running\":%s,\"unresponsive\":%s,", answered ? "true" : "false",
+           running && !answered ? "true" : "false");
     s_json_members(zconfig_locate(status, "node"));
     fputs(",\"peers\":[", stdout);
     zconfig_t *peers = zconfig_locate(status, "peers");
@@ -168,11 +176,14 @@ s_num(zconfig_t *section, const char *key)
 }
 
 static void
-s_print_text(zconfig_t *status, bool running)
+s_print_text(zconfig_t *status, bool running, bool answered)
 {
     zconfig_t *node = zconfig_locate(status, "node");
     printf("node %s  ", s_get(node, "node_id"));
-    if (running) {
+    if (running && !answered) {
+        printf("holds its lock but is NOT ANSWERING on its status socket "
+               "(starting up, busy or stuck?)\n");
+    } else if (running) {
         uint64_t up = s_num(node, "uptime_ms") / 1000;
         printf("running (pid %s, up %" PRIu64 "h%02" PRIu64 "m%02" PRIu64
                "s)\n",
@@ -185,7 +196,7 @@ s_print_text(zconfig_t *status, bool running)
     printf("  records     %s (feed head %s, epoch %s)\n",
            s_get(node, "records"), s_get(node, "feed_head"),
            s_get(node, "epoch"));
-    if (!running) {
+    if (!answered) {
         return;
     }
     const char *bind = s_get(node, "bind");
@@ -223,6 +234,22 @@ s_print_text(zconfig_t *status, bool running)
                s_get(peer, "skewed"), s_get(peer, "refused"),
                s_get(peer, "apply_errors"));
     }
+}
+
+/* Whether a node holds the data directory's lock (it runs, answering or
+ * not). */
+static bool
+s_locked(const char *dir)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", dir, CS_NODE_LOCK_FILE);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return false;
+    }
+    bool locked = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+    close(fd);
+    return locked;
 }
 
 /* What the data directory says when no node answers. */
@@ -308,7 +335,8 @@ cs_cmd_status(int argc, char **argv)
     }
     zsys_init();
     zconfig_t *status = s_ask(dir, timeout_ms);
-    bool running = status != NULL;
+    bool answered = status != NULL;
+    bool running = answered || s_locked(dir);
     if (!status) {
         int exit_code = s_offline(dir, &status);
         if (exit_code != CS_CLI_EXIT_OK) {
@@ -316,9 +344,9 @@ cs_cmd_status(int argc, char **argv)
         }
     }
     if (json) {
-        s_print_json(status, running);
+        s_print_json(status, running, answered);
     } else {
-        s_print_text(status, running);
+        s_print_text(status, running, answered);
     }
     zconfig_destroy(&status);
     return cs_cli_flush_stdout(S_CMD);

@@ -117,5 +117,11 @@ for site in hq east west; do
 done
 run status --data "$TMP/hq" --json --timeout 200
 check "status of a stopped node: running false, store numbers" \
-    jq -e '(.running | not) and .records == 86' "$OUT"
+    jq -e '(.running | not) and (.unresponsive | not) and .records == 86' "$OUT"
+# A process that holds the node's lock but does not answer (a node starting
+# up, busy or stuck) is told apart from a stopped one.
+flock -x "$TMP/hq/node.lock" "$CRMSYNC" status --data "$TMP/hq" --json \
+    --timeout 200 >"$OUT" 2>"$ERR" </dev/null
+check "status while the lock is held: unresponsive" \
+    jq -e '(.running | not) and .unresponsive' "$OUT"
 cli_finish
