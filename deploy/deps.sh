@@ -4,11 +4,12 @@
 # all there. Usage: deploy/deps.sh [--test]
 set -euo pipefail
 
+# jq: the demo reads crmsync status --json and get --stamps with it.
 pkgs=(build-essential cmake pkgconf
       libzmq3-dev libczmq-dev liblmdb-dev libmsgpack-dev libsodium-dev
-      lmdb-utils)
+      lmdb-utils jq)
 if [[ "${1:-}" == "--test" ]]; then
-    # cmocka for unit tests, jq for the CLI tests, clang and its runtime
+    # cmocka for unit tests, clang and its runtime
     # for the libFuzzer build of the fuzz targets, time and sqlite3 for
     # the seed benchmark (tests/bench/).
     pkgs+=(libcmocka-dev jq clang libclang-rt-14-dev time sqlite3)
