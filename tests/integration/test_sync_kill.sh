@@ -10,7 +10,7 @@ here=$(dirname "$0")
 # shellcheck source=sync_lib.sh
 . "$here/sync_lib.sh"
 GEN=${3:?usage: test_sync_kill.sh CRMSYNC SOURCE_DIR GEN_CONTACTS}
-ROWS=40000
+ROWS=100000
 
 site_init a || exit 1
 site_init b || exit 1
