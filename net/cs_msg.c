@@ -19,8 +19,8 @@
 
 /* Items of each message's top-level array (version and type included). */
 #define S_NOTIFY_ITEMS  4u
-#define S_PULL_ITEMS    5u
-#define S_CHANGES_ITEMS 7u
+#define S_PULL_ITEMS    6u
+#define S_CHANGES_ITEMS 8u
 /* The smallest encoding of a non-empty bin: bin8 tag, length, one byte. */
 #define S_DELTA_MIN_BYTES 3u
 
@@ -235,16 +235,19 @@ s_rd_body(s_reader_t *rd, cs_msg_t *msg)
         return s_rd_uint(rd, &msg->epoch) && s_rd_uint(rd, &msg->head);
     case CS_MSG_PULL: {
         uint64_t max_bytes;
-        if (!s_rd_uint(rd, &msg->epoch) || !s_rd_uint(rd, &msg->since) ||
-            !s_rd_uint(rd, &max_bytes) || max_bytes > UINT32_MAX) {
+        if (!s_rd_uint(rd, &msg->epoch) || !s_rd_uint(rd, &msg->base) ||
+            !s_rd_uint(rd, &msg->since) || !s_rd_uint(rd, &max_bytes) ||
+            max_bytes > UINT32_MAX || msg->base > msg->since) {
             return false;
         }
         msg->max_bytes = (uint32_t) max_bytes;
         return true;
     }
     case CS_MSG_CHANGES:
-        return s_rd_uint(rd, &msg->epoch) && s_rd_uint(rd, &msg->since) &&
-               s_rd_uint(rd, &msg->last_seq) && s_rd_uint(rd, &msg->head) &&
+        return s_rd_uint(rd, &msg->epoch) && s_rd_uint(rd, &msg->base) &&
+               s_rd_uint(rd, &msg->since) && s_rd_uint(rd, &msg->last_seq) &&
+               s_rd_uint(rd, &msg->head) && msg->base <= msg->since &&
+               msg->since <= msg->last_seq && msg->last_seq <= msg->head &&
                s_rd_deltas(rd, msg);
     }
     return false;
@@ -300,8 +303,8 @@ s_assert_valid(const cs_msg_t *msg)
     }
     assert(msg->n_deltas <= CS_MSG_DELTAS_MAX);
     assert(msg->n_deltas == 0 || msg->deltas);
-    /* at most: array, version, type, four uint64, array32 header */
-    uint64_t total = 1 + 1 + 1 + 4 * 9 + 5;
+    /* at most: array, version, type, five uint64, array32 header */
+    uint64_t total = 1 + 1 + 1 + 5 * 9 + 5;
     for (size_t i = 0; i < msg->n_deltas; i++) {
         const cs_msg_bytes_t *delta = &msg->deltas[i];
         assert(delta->data);
@@ -331,6 +334,7 @@ cs_msg_encode(const cs_msg_t *msg, cs_buf_t *out)
         s_pk_uint(out, CS_MSG_VERSION);
         s_pk_uint(out, CS_MSG_PULL);
         s_pk_uint(out, msg->epoch);
+        s_pk_uint(out, msg->base);
         s_pk_uint(out, msg->since);
         s_pk_uint(out, msg->max_bytes);
         break;
@@ -339,6 +343,7 @@ cs_msg_encode(const cs_msg_t *msg, cs_buf_t *out)
         s_pk_uint(out, CS_MSG_VERSION);
         s_pk_uint(out, CS_MSG_CHANGES);
         s_pk_uint(out, msg->epoch);
+        s_pk_uint(out, msg->base);
         s_pk_uint(out, msg->since);
         s_pk_uint(out, msg->last_seq);
         s_pk_uint(out, msg->head);

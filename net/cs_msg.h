@@ -6,23 +6,29 @@
  *  items are the protocol version and the message type:
  *
  *    NOTIFY   [1, 1, epoch, head]
- *    PULL     [1, 2, epoch, since, max_bytes]
- *    CHANGES  [1, 3, epoch, since, last_seq, head, [delta, ...]]
+ *    PULL     [1, 2, epoch, base, since, max_bytes]
+ *    CHANGES  [1, 3, epoch, base, since, last_seq, head, [delta, ...]]
  *
  *  - NOTIFY: the sender's feed head moved (or a heartbeat): its db epoch
  *    and feed head.
- *  - PULL: "send me your changes after @c since". @c epoch is the epoch the
- *    puller's cursor belongs to (0: none yet); a server whose epoch differs
- *    serves from 0. @c max_bytes caps the batch (see cs_store_changes).
- *  - CHANGES: the answer. @c epoch and @c head are the server's, @c since is
- *    the position the batch starts after (the PULL's since, or 0 when the
- *    epoch differed), @c last_seq the feed position it covers. Each delta is
+ *  - PULL: "send me the records changed after @c since, each with the
+ *    fields changed after @c base". (epoch, base, since) is the puller's
+ *    cursor: @c epoch the epoch it belongs to (0: none yet), @c since the
+ *    last feed seq applied, @c base where the current catch-up started (a
+ *    record is in the feed once, at its latest seq, so a catch-up of several
+ *    batches must send every field changed since its start). A server whose
+ *    epoch differs serves from base 0, since 0. @c max_bytes caps the batch
+ *    (see cs_store_changes).
+ *  - CHANGES: the answer. @c epoch and @c head are the server's, @c base and
+ *    @c since those it served (the PULL's, or 0 and 0 when the epoch
+ *    differed), @c last_seq the feed position the batch covers. Each delta is
  *    a msgpack bin holding one cs_codec delta ([collection, id, canonical
  *    record], see cs_codec_encode_delta); the deltas are checked by
  *    cs_codec_decode_delta when applied, not here.
  *
  *  Integers are msgpack unsigned integers in any width (positive fixint,
- *  uint 8/16/32/64); max_bytes fits in 32 bits. A message with another
+ *  uint 8/16/32/64); max_bytes fits in 32 bits; base <= since (PULL,
+ *  CHANGES) and since <= last_seq <= head (CHANGES). A message with another
  *  version, an unknown type, a wrong item count or type, trailing bytes, or
  *  beyond the limits below is refused with CS_EPROTO. The decoder reads the
  *  frame in place (no msgpack-c, no allocation except the delta table of a
@@ -63,6 +69,7 @@ typedef struct {
 typedef struct {
     cs_msg_type_t type;
     uint64_t epoch;
+    uint64_t base;      /* PULL, CHANGES: start of the catch-up */
     uint64_t since;     /* PULL, CHANGES */
     uint64_t last_seq;  /* CHANGES */
     uint64_t head;      /* NOTIFY, CHANGES */

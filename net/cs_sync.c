@@ -20,8 +20,7 @@
 /* What we know about one peer. */
 typedef struct {
     uint64_t id;                /* its node id (the sort key) */
-    uint64_t cursor_epoch;      /* our cursor on it: the epoch ... */
-    uint64_t cursor_seq;        /* ... and its last seq we applied */
+    cs_sync_cursor_t cursor;    /* our cursor on it */
     uint64_t peer_epoch;        /* its epoch, as last told (0: never) */
     uint64_t peer_head;         /* its feed head, as last told */
     bool pulling;               /* a PULL to it is unanswered */
@@ -89,14 +88,14 @@ s_send(cs_sync_t *self, s_peer_t *p, const cs_msg_t *msg, uint64_t now)
     return rc;
 }
 
-/*  Ask @p p for its changes after (@p epoch, @p since). */
+/*  Ask @p p for its changes after cursor @p from. */
 static void
-s_pull(cs_sync_t *self, s_peer_t *p, uint64_t epoch, uint64_t since,
-       uint64_t now)
+s_pull(cs_sync_t *self, s_peer_t *p, cs_sync_cursor_t from, uint64_t now)
 {
     cs_msg_t msg = { .type = CS_MSG_PULL,
-                     .epoch = epoch,
-                     .since = since,
+                     .epoch = from.epoch,
+                     .base = from.base,
+                     .since = from.seq,
                      .max_bytes = self->opts.batch_bytes };
     int rc = s_send(self, p, &msg, now);
     p->ae_from = now;
@@ -176,11 +175,12 @@ cs_sync_peer_add(cs_sync_t *self, uint64_t peer)
     if (s_find(self, peer)) {
         return CS_EEXIST;
     }
-    uint64_t epoch = 0, seq = 0;
-    int rc = self->ops.cursor(self->ops.arg, peer, &epoch, &seq);
+    cs_sync_cursor_t cursor = { 0, 0, 0 };
+    int rc = self->ops.cursor(self->ops.arg, peer, &cursor);
     if (rc != CS_OK) {
         return rc;
     }
+    assert(cursor.base <= cursor.seq);
     if (self->n_peers == self->cap_peers) {
         size_t cap = self->cap_peers ? 2 * self->cap_peers : 8;
         s_peer_t *grown = realloc(self->peers, cap * sizeof *grown);
@@ -200,8 +200,7 @@ cs_sync_peer_add(cs_sync_t *self, uint64_t peer)
     s_peer_t *p = &self->peers[at];
     memset(p, 0, sizeof *p);
     p->id = peer;
-    p->cursor_epoch = epoch;
-    p->cursor_seq = seq;
+    p->cursor = cursor;
     return CS_OK;
 }
 
@@ -228,10 +227,10 @@ s_on_notify(cs_sync_t *self, s_peer_t *p, const cs_msg_t *msg, uint64_t now)
     if (p->pulling) {
         return; /* remembered in peer_head: see s_on_changes */
     }
-    if (msg->epoch != p->cursor_epoch) {
-        s_pull(self, p, msg->epoch, 0, now);
-    } else if (msg->head > p->cursor_seq) {
-        s_pull(self, p, p->cursor_epoch, p->cursor_seq, now);
+    if (msg->epoch != p->cursor.epoch) {
+        s_pull(self, p, (cs_sync_cursor_t){ msg->epoch, 0, 0 }, now);
+    } else if (msg->head > p->cursor.seq) {
+        s_pull(self, p, p->cursor, now);
     }
 }
 
@@ -243,17 +242,20 @@ s_on_pull(cs_sync_t *self, s_peer_t *p, const cs_msg_t *msg, uint64_t now)
     if (self->ops.head(self->ops.arg, &epoch, &head) != CS_OK) {
         return; /* the peer's pull times out and it tries again */
     }
-    uint64_t since = msg->epoch == epoch ? msg->since : 0;
+    bool ours = msg->epoch == epoch;
+    uint64_t base = ours ? msg->base : 0;
+    uint64_t since = ours ? msg->since : 0;
     uint32_t max_bytes = msg->max_bytes < self->opts.batch_bytes
                              ? msg->max_bytes
                              : self->opts.batch_bytes;
     cs_msg_t out;
     memset(&out, 0, sizeof out);
-    if (self->ops.changes(self->ops.arg, since, max_bytes, &out) != CS_OK) {
+    if (self->ops.changes(self->ops.arg, base, since, max_bytes, &out) !=
+        CS_OK) {
         return;
     }
     assert(out.type == CS_MSG_CHANGES);
-    assert(out.since == since);
+    assert(out.base == base && out.since == since);
     if (s_send(self, p, &out, now) == CS_OK) {
         p->stats.changes_out += out.n_deltas;
         s_told(p, out.epoch, out.head);
@@ -263,18 +265,27 @@ s_on_pull(cs_sync_t *self, s_peer_t *p, const cs_msg_t *msg, uint64_t now)
 static void
 s_on_changes(cs_sync_t *self, s_peer_t *p, const cs_msg_t *msg, uint64_t now)
 {
-    bool continues = msg->epoch == p->cursor_epoch ? msg->since == p->cursor_seq
-                                                   : msg->since == 0;
+    const cs_sync_cursor_t *cur = &p->cursor;
+    bool continues = msg->epoch == cur->epoch
+                         ? msg->base == cur->base && msg->since == cur->seq
+                         : msg->base == 0 && msg->since == 0;
     if (!continues) {
         p->stats.stale++;
         return;
     }
-    bool nothing_new = msg->epoch == p->cursor_epoch &&
-                       msg->last_seq == p->cursor_seq && msg->n_deltas == 0;
+    /* At the server's head the catch-up is over: the next one starts
+     * here. Before it, later batches still owe the fields changed since
+     * base (a record is in the feed only at its latest seq). */
+    cs_sync_cursor_t next = { msg->epoch, msg->base, msg->last_seq };
+    if (msg->last_seq == msg->head) {
+        next.base = msg->last_seq;
+    }
+    bool nothing_new = msg->n_deltas == 0 && next.epoch == cur->epoch &&
+                       next.base == cur->base && next.seq == cur->seq;
     if (!nothing_new) {
         cs_sync_applied_t res;
         memset(&res, 0, sizeof res);
-        int rc = self->ops.apply(self->ops.arg, p->id, msg, &res);
+        int rc = self->ops.apply(self->ops.arg, p->id, msg, next, &res);
         if (rc != CS_OK) {
             if (rc == CS_EPROTO) {
                 p->stats.rejected++;
@@ -290,15 +301,14 @@ s_on_changes(cs_sync_t *self, s_peer_t *p, const cs_msg_t *msg, uint64_t now)
         p->stats.skewed += res.skewed;
         p->stats.refused += res.refused;
     }
-    p->cursor_epoch = msg->epoch;
-    p->cursor_seq = msg->last_seq;
+    p->cursor = next;
     /* A NOTIFY of this epoch that came during the pull may say more. */
     if (msg->epoch != p->peer_epoch || msg->head > p->peer_head) {
         p->peer_epoch = msg->epoch;
         p->peer_head = msg->head;
     }
-    if (p->cursor_seq < p->peer_head) {
-        s_pull(self, p, p->cursor_epoch, p->cursor_seq, now);
+    if (p->cursor.seq < p->peer_head) {
+        s_pull(self, p, p->cursor, now);
     } else {
         p->pulling = false;
     }
@@ -389,7 +399,7 @@ cs_sync_on_tick(cs_sync_t *self, uint64_t now)
         }
         if (p->connected && !p->pulling &&
             s_since(now, p->ae_from) >= o->anti_entropy_ms) {
-            s_pull(self, p, p->cursor_epoch, p->cursor_seq, now);
+            s_pull(self, p, p->cursor, now);
         }
     }
 }
@@ -411,13 +421,14 @@ cs_sync_peer_stats(const cs_sync_t *self, uint64_t peer,
     out->last_contact = p->last_contact;
     out->peer_epoch = p->peer_epoch;
     out->peer_head = p->peer_head;
-    out->cursor_epoch = p->cursor_epoch;
-    out->cursor_seq = p->cursor_seq;
+    out->cursor_epoch = p->cursor.epoch;
+    out->cursor_base = p->cursor.base;
+    out->cursor_seq = p->cursor.seq;
     out->pull_in_flight = p->pulling;
     out->behind = 0;
     if (p->peer_epoch != 0) {
-        uint64_t base = p->peer_epoch == p->cursor_epoch ? p->cursor_seq : 0;
-        out->behind = p->peer_head > base ? p->peer_head - base : 0;
+        uint64_t from = p->peer_epoch == p->cursor.epoch ? p->cursor.seq : 0;
+        out->behind = p->peer_head > from ? p->peer_head - from : 0;
     }
     return CS_OK;
 }

@@ -17,21 +17,30 @@
  *    our cursor, makes us PULL, unless a pull to that peer is in flight
  *    (at most one per peer). We also pull every anti_entropy_ms with no
  *    notice at all.
- *  - A PULL is answered with CHANGES from ops->changes: from @c since if
- *    the PULL's epoch is ours, else from 0.
- *  - A CHANGES is applied only if it continues our cursor: same epoch and
- *    @c since equal to our cursor's seq, or @c since 0 with an epoch other
- *    than our cursor's (the peer was wiped or restored: start again). The
- *    batch and the new cursor (epoch, last_seq) commit together
- *    (ops->apply). Anything else is a stale or duplicated answer and is
+ *  - The cursor on a peer is three numbers (cs_sync_cursor_t): its epoch,
+ *    @c seq the last peer feed seq applied, and @c base the feed position
+ *    where the current catch-up started. A record is in the feed once, at
+ *    its latest seq, so a catch-up of several batches asks each batch for
+ *    the records after @c seq with every field changed after @c base: a
+ *    field changed before the first batch's window, on a record changed
+ *    again after it, still arrives.
+ *  - A PULL is answered with CHANGES from ops->changes: from its @c base
+ *    and @c since if the PULL's epoch is ours, else from 0 and 0.
+ *  - A CHANGES is applied only if it continues our cursor: same epoch,
+ *    @c base and @c since equal to our cursor's base and seq, or base and
+ *    since 0 with an epoch other than our cursor's (the peer was wiped or
+ *    restored: start again). The batch and the next cursor commit together
+ *    (ops->apply): (epoch, last_seq, last_seq) if last_seq reached the
+ *    CHANGES' head (the catch-up is complete), else (epoch, base,
+ *    last_seq). Anything else is a stale or duplicated answer and is
  *    dropped (counted in stats.stale). If last_seq < head we pull again at
  *    once; else the pull is over. Head here is the larger of the CHANGES'
  *    head and that of a NOTIFY of the same epoch that came while the pull
  *    was in flight, so such a notice is not lost.
  *  - A CHANGES that continues our cursor is applied even when no pull is
  *    in flight (say the late answer to a pull that timed out): its data is
- *    as good, and merge is idempotent. One that would change nothing (same
- *    epoch, last_seq equal to our cursor, no deltas) skips ops->apply.
+ *    as good, and merge is idempotent. One that would change nothing (no
+ *    deltas, next cursor equal to ours) skips ops->apply.
  *  - If ops->apply fails, the cursor stays and the pull is over; the next
  *    notice or anti-entropy pull tries again. CS_EPROTO counts in
  *    stats.rejected, any other error in stats.apply_errors.
@@ -71,6 +80,14 @@ typedef struct {
                                  as CS_MSG_BATCH_MAX) */
 } cs_sync_opts_t;
 
+/** Where we are in a peer's feed. All 0: nothing applied yet. */
+typedef struct {
+    uint64_t epoch; /* the peer's db epoch this cursor belongs to */
+    uint64_t base;  /* feed position the current catch-up started from:
+                       deltas carry the fields changed after it */
+    uint64_t seq;   /* last peer feed seq applied (base <= seq) */
+} cs_sync_cursor_t;
+
 /** What one apply did (filled by ops->apply). */
 typedef struct {
     size_t deltas;          /* deltas in the batch */
@@ -87,21 +104,23 @@ typedef struct {
     /** Our db epoch and feed head (they change when another process such
      *  as crmsync put writes the store). @return CS_OK or an error. */
     int (*head)(void *arg, uint64_t *epoch, uint64_t *head);
-    /** The stored cursor of @p peer: the epoch it belongs to and the last
-     *  peer seq applied; both 0 if there is none. */
-    int (*cursor)(void *arg, uint64_t peer, uint64_t *epoch, uint64_t *seq);
-    /** Fill @p out as the CHANGES answering a pull after @p since with at
-     *  most @p max_bytes (cs_store_changes rules): type, epoch, since,
-     *  last_seq, head and the deltas, which stay valid until the next call.
-     *  @return CS_OK or an error (then nothing is sent). */
-    int (*changes)(void *arg, uint64_t since, uint32_t max_bytes,
+    /** The stored cursor of @p peer into @p out (all 0 if there is
+     *  none). */
+    int (*cursor)(void *arg, uint64_t peer, cs_sync_cursor_t *out);
+    /** Fill @p out as the CHANGES answering a pull of the records after
+     *  @p since, each with the fields changed after @p base (base <=
+     *  since), with at most @p max_bytes (cs_store_changes rules): type,
+     *  epoch, base, since, last_seq, head and the deltas, which stay valid
+     *  until the next call. @return CS_OK or an error (then nothing is
+     *  sent). */
+    int (*changes)(void *arg, uint64_t base, uint64_t since, uint32_t max_bytes,
                    cs_msg_t *out);
     /** Decode and merge the deltas of @p changes from @p peer and set its
-     *  cursor to (changes->epoch, changes->last_seq), in one transaction.
-     *  @return CS_OK (@p res filled); CS_EPROTO for a bad delta, CS_EFULL,
-     *  CS_EIO...: nothing stored, the cursor stays. */
+     *  cursor to @p next, in one transaction. @return CS_OK (@p res
+     *  filled); CS_EPROTO for a bad delta, CS_EFULL, CS_EIO...: nothing
+     *  stored, the cursor stays. */
     int (*apply)(void *arg, uint64_t peer, const cs_msg_t *changes,
-                 cs_sync_applied_t *res);
+                 cs_sync_cursor_t next, cs_sync_applied_t *res);
     /** Send @p msg to @p peer. @return CS_OK if handed to the transport;
      *  CS_EAGAIN if it could not be (no connection, queue full): the
      *  message is lost, as any message may be. */
@@ -115,7 +134,8 @@ typedef struct {
     uint64_t peer_epoch;   /* its epoch, from its last NOTIFY/CHANGES */
     uint64_t peer_head;    /* its feed head, ditto */
     uint64_t cursor_epoch; /* our cursor on it */
-    uint64_t cursor_seq;   /* ... */
+    uint64_t cursor_base;  /* ... where its catch-up started ... */
+    uint64_t cursor_seq;   /* ... and the last seq applied */
     uint64_t behind;       /* peer_head - cursor_seq (0 if unknown) */
     bool pull_in_flight;
     uint64_t msgs_in, msgs_out;       /* messages received / handed out */

@@ -268,6 +268,7 @@ s_status_text(s_node_t *self)
         S_PUT("peer_head", "%" PRIu64, st.peer_head);
         S_PUT("cursor_epoch", "%016" PRIx64, st.cursor_epoch);
         S_PUT("cursor", "%" PRIu64, st.cursor_seq);
+        S_PUT("cursor_base", "%" PRIu64, st.cursor_base);
         S_PUT("behind", "%" PRIu64, st.behind);
         S_PUT("bytes_in", "%" PRIu64, peer->bytes_in);
         S_PUT("bytes_out", "%" PRIu64, peer->bytes_out);

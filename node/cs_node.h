@@ -13,8 +13,10 @@
  *    directory and the bind address need a restart.
  *  - Serves its status on "ipc://<data>/node.ipc" (the data directory's
  *    permissions guard it): a request "STATUS" is answered with a ZPL
- *    (zconfig) text, see cs_node_status_keys below; crmsync status reads
- *    it.
+ *    (zconfig) text: the node's keys, then under "peers/<name>" each
+ *    peer's (node_id, endpoint, connected, peer_epoch, peer_head,
+ *    cursor_epoch, cursor, cursor_base, behind, counters; s_status_text
+ *    in cs_node.c writes them). crmsync status reads it.
  *  - One node per data directory: "<data>/node.lock" (flock) is held
  *    while it runs.
  *  - Logs to stderr (zsys), systemd style.

@@ -98,48 +98,40 @@ s_head(void *arg, uint64_t *epoch, uint64_t *head)
 }
 
 static int
-s_cursor(void *arg, uint64_t peer, uint64_t *epoch, uint64_t *seq)
+s_cursor(void *arg, uint64_t peer, cs_sync_cursor_t *out)
 {
     cs_syncstore_t *self = arg;
-    cs_store_peer_t cursor = { 0, 0 };
+    assert(out);
+    cs_store_peer_t cursor = { 0, 0, 0 };
     int rc = cs_store_peer_get(self->store, peer, &cursor);
     if (rc == CS_ENOENT) {
+        memset(&cursor, 0, sizeof cursor);
         rc = CS_OK;
     }
-    *epoch = rc == CS_OK ? cursor.epoch : 0;
-    *seq = rc == CS_OK ? cursor.cursor : 0;
+    memset(out, 0, sizeof *out);
+    if (rc == CS_OK) {
+        out->epoch = cursor.epoch;
+        out->base = cursor.base <= cursor.cursor ? cursor.base : 0;
+        out->seq = cursor.cursor;
+    }
     return rc;
 }
 
-/*  Feed scan callback: encode one record, whole, into the batch.
- *
- *  Not the delta the scan offers (the parts changed after since): when a
- *  pull takes several batches, a record edited again after the first
- *  batch was cut moves past the cut, and its older parts (changed after
- *  the first batch's since but before the cut) would be in no batch at
- *  all, since the next one starts after the cut. A whole record is always
- *  safe to merge again. */
+/*  Feed scan callback: encode one record's delta (the parts changed
+ *  after the pull's base) into the batch. */
 static bool
 s_changes_add(void *arg, const char *collection, const char *id,
               const cs_record_t *delta)
 {
     cs_syncstore_t *self = arg;
-    (void) delta;
     if (self->n_out == self->cap_out) {
         size_t cap = self->cap_out ? 2 * self->cap_out : 64;
         self->ends = s_grow(self->ends, cap, sizeof *self->ends);
         self->table = s_grow(self->table, cap, sizeof *self->table);
         self->cap_out = cap;
     }
-    cs_record_t *full = NULL;
-    int rc = cs_store_get(self->store, collection, id, &full);
-    if (rc != CS_OK) {
-        self->out_rc = rc == CS_ENOENT ? CS_ECORRUPT : rc;
-        return false;
-    }
     size_t start = self->out.len;
-    rc = cs_codec_encode_delta(collection, id, full, &self->out);
-    cs_record_destroy(&full);
+    int rc = cs_codec_encode_delta(collection, id, delta, &self->out);
     if (rc != CS_OK) {
         self->out_rc = CS_ECORRUPT; /* a stored key that is not valid */
         return false;
@@ -151,7 +143,8 @@ s_changes_add(void *arg, const char *collection, const char *id,
 }
 
 static int
-s_changes(void *arg, uint64_t since, uint32_t max_bytes, cs_msg_t *out)
+s_changes(void *arg, uint64_t base, uint64_t since, uint32_t max_bytes,
+          cs_msg_t *out)
 {
     cs_syncstore_t *self = arg;
     assert(out);
@@ -161,8 +154,8 @@ s_changes(void *arg, uint64_t since, uint32_t max_bytes, cs_msg_t *out)
     self->frame_bytes = 0;
     self->out_rc = CS_OK;
     uint64_t last_seq = 0, head = 0;
-    int rc = cs_store_changes(self->store, since, max_bytes, s_changes_add,
-                              self, &last_seq, &head);
+    int rc = cs_store_changes(self->store, base, since, max_bytes,
+                              s_changes_add, self, &last_seq, &head);
     if (rc == CS_OK) {
         rc = self->out_rc;
     }
@@ -179,6 +172,7 @@ s_changes(void *arg, uint64_t since, uint32_t max_bytes, cs_msg_t *out)
     memset(out, 0, sizeof *out);
     out->type = CS_MSG_CHANGES;
     out->epoch = cs_store_epoch(self->store);
+    out->base = base;
     out->since = since;
     out->last_seq = last_seq;
     out->head = head;
@@ -259,7 +253,7 @@ s_apply_each(cs_syncstore_t *self, uint64_t peer, size_t n,
 
 static int
 s_apply(void *arg, uint64_t peer, const cs_msg_t *changes,
-        cs_sync_applied_t *res)
+        cs_sync_cursor_t next, cs_sync_applied_t *res)
 {
     cs_syncstore_t *self = arg;
     assert(changes);
@@ -273,8 +267,9 @@ s_apply(void *arg, uint64_t peer, const cs_msg_t *changes,
     if (rc != CS_OK) {
         goto out_release;
     }
-    cs_store_peer_t cursor = { .epoch = changes->epoch,
-                               .cursor = changes->last_seq };
+    cs_store_peer_t cursor = { .epoch = next.epoch,
+                               .cursor = next.seq,
+                               .base = next.base };
     cs_store_apply_stats_t stats;
     rc = cs_store_apply(self->store, self->deltas, n, peer, &cursor, &stats);
     if (rc == CS_OK) {

@@ -3,23 +3,21 @@
  *  head, cursor, changes and apply operations of cs_sync_ops_t.
  *  SPDX-License-Identifier: MIT
  *
- *  - head: cs_store_info. cursor: cs_store_peer_get (none: 0, 0).
+ *  - head: cs_store_info. cursor: cs_store_peer_get (none: 0, 0, 0).
  *  - changes: cs_store_changes picks the records (those whose feed seq
- *    is past since); each is read whole (cs_store_get) and encoded with
- *    cs_codec_encode_delta into a buffer the syncstore owns; valid until
- *    the next call. Whole, not the parts changed after since: a pull of
- *    several batches would otherwise lose the older parts of a record
- *    edited again after the first batch was cut (it moves past the cut,
- *    and the next batch starts after the cut). The batch also ends where
+ *    is past since) and gives each one's delta, the parts changed after
+ *    base (the start of the puller's catch-up, see cs_sync.h), which is
+ *    encoded with cs_codec_encode_delta into a buffer the syncstore owns;
+ *    valid until the next call. The batch also ends where
  *    the encoded deltas (with their msgpack bin headers) reach max_bytes,
  *    or at CS_MSG_DELTAS_MAX deltas, so that long keys on small records
  *    cannot make a frame pass CS_MSG_MAX.
  *  - apply: every delta decoded (cs_codec_decode_delta; one bad delta
  *    refuses the whole batch with CS_EPROTO), then cs_store_apply with the
- *    cursor, in one transaction. If the batch fails with CS_ELIMIT (a
- *    merge would pass a record limit: possible when two sites' edits of
- *    one record add up), the deltas are applied one by one, those over the
- *    limit are skipped and counted in refused, and the cursor is then
+ *    next cursor (epoch, seq, base), in one transaction. If the batch fails
+ * with CS_ELIMIT (a merge would pass a record limit: possible when two sites'
+ * edits of one record add up), the deltas are applied one by one, those over
+ * the limit are skipped and counted in refused, and the cursor is then
  *    committed on its own: a crash in between only makes the batch be
  *    pulled and merged again, which changes nothing (merge is idempotent).
  */

@@ -6,8 +6,10 @@
  *  - "records": collection \0 id -> cs_codec CS_CODEC_STORED record.
  *  - "feed":    u64 seq -> record key. Each record once, at its largest seq
  *               (cs_record_max_seq), so the feed is as long as "records".
- *  - "peers":   u64 peer id -> u64 epoch, u64 cursor. Readers accept a
- *               longer value and ignore the rest, so fields can be appended.
+ *  - "peers":   u64 peer id -> u64 epoch, u64 cursor, u64 base. Readers
+ *               accept a longer value and ignore the rest, so fields can be
+ *               appended; a 16-byte value (before base) reads as base 0,
+ *               which asks for whole records: safe.
  *  - "meta":    "node_id", "epoch", "schema_version", "feed_head",
  *               "last_hlc" -> u64 each; "ckpt:" name -> an import
  *               checkpoint, opaque, 0 to CS_STORE_CHECKPOINT_MAX bytes
@@ -55,13 +57,14 @@
 #define S_META_CKPT      "ckpt:" /* + name: an import checkpoint */
 
 /* Largest record key: collection \0 id. Well under LMDB's 511 bytes. */
-#define S_KEY_MAX       (CS_COLLECTION_MAX + 1u + CS_ID_MAX)
-#define S_PEER_VALUE    16u  /* epoch + cursor; longer values are accepted */
-#define S_FILE_MODE     0600 /* CRM data: owner only */
-#define S_RESIZED_TRIES 8    /* MDB_MAP_RESIZED retries per txn_begin */
-#define S_WRITE_TRIES   64   /* map growths per write; doubling needs < 64 */
-#define S_CKPT_NAME_MAX 200u /* bytes of an import checkpoint's name */
-#define S_SCHEMA_FIRST  1u   /* the first schema version ever written */
+#define S_KEY_MAX        (CS_COLLECTION_MAX + 1u + CS_ID_MAX)
+#define S_PEER_VALUE     24u  /* epoch + cursor + base, as written */
+#define S_PEER_VALUE_MIN 16u  /* epoch + cursor: base reads as 0 */
+#define S_FILE_MODE      0600 /* CRM data: owner only */
+#define S_RESIZED_TRIES  8    /* MDB_MAP_RESIZED retries per txn_begin */
+#define S_WRITE_TRIES    64   /* map growths per write; doubling needs < 64 */
+#define S_CKPT_NAME_MAX  200u /* bytes of an import checkpoint's name */
+#define S_SCHEMA_FIRST   1u   /* the first schema version ever written */
 
 struct cs_store {
     MDB_env *env;                 /* the environment of the data dir */
@@ -1150,11 +1153,12 @@ cs_store_count(cs_store_t *self, const char *collection, uint64_t *count)
 /* ---------------- change feed ---------------- */
 
 int
-cs_store_changes(cs_store_t *self, uint64_t since, size_t max_bytes,
-                 cs_store_record_fn *fn, void *arg, uint64_t *last_seq,
-                 uint64_t *head)
+cs_store_changes(cs_store_t *self, uint64_t base, uint64_t since,
+                 size_t max_bytes, cs_store_record_fn *fn, void *arg,
+                 uint64_t *last_seq, uint64_t *head)
 {
     assert(self);
+    assert(base <= since);
     assert(fn);
     assert(last_seq);
     assert(head);
@@ -1213,7 +1217,7 @@ cs_store_changes(cs_store_t *self, uint64_t since, size_t max_bytes,
         if (rc != CS_OK) {
             goto out_close;
         }
-        cs_record_t *delta = cs_record_delta_since(rec, since);
+        cs_record_t *delta = cs_record_delta_since(rec, base);
         cs_record_destroy(&rec);
         cs_buf_reset(&buf);
         cs_codec_encode_record(delta, CS_CODEC_CANONICAL, &buf);
@@ -1435,6 +1439,7 @@ s_apply_cb(s_txn_t *t, void *arg)
         s_be64_put(id_bytes, ctx->peer_id);
         s_be64_put(value, ctx->cursor->epoch);
         s_be64_put(value + 8, ctx->cursor->cursor);
+        s_be64_put(value + 16, ctx->cursor->base);
         MDB_val key = { sizeof id_bytes, id_bytes };
         MDB_val val = { sizeof value, value };
         rc = s_put(t, self->peers, &key, &val, 0);
@@ -1943,7 +1948,7 @@ cs_store_peer_get(cs_store_t *self, uint64_t peer_id, cs_store_peer_t *peer)
     MDB_val key = { sizeof id_bytes, id_bytes };
     MDB_val val;
     rc = s_get(&t, self->peers, &key, &val);
-    if (rc == CS_OK && val.mv_size < S_PEER_VALUE) {
+    if (rc == CS_OK && val.mv_size < S_PEER_VALUE_MIN) {
         s_log("peer %016llx: cursor of %zu bytes", (unsigned long long) peer_id,
               val.mv_size);
         rc = CS_ECORRUPT;
@@ -1952,6 +1957,7 @@ cs_store_peer_get(cs_store_t *self, uint64_t peer_id, cs_store_peer_t *peer)
         const uint8_t *bytes = val.mv_data;
         peer->epoch = s_be64_get(bytes);
         peer->cursor = s_be64_get(bytes + 8);
+        peer->base = val.mv_size >= S_PEER_VALUE ? s_be64_get(bytes + 16) : 0;
     }
     mdb_txn_abort(t.txn);
     return rc;

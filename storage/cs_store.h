@@ -77,6 +77,8 @@ typedef struct {
 typedef struct {
     uint64_t epoch;  /* the peer's db epoch the cursor belongs to */
     uint64_t cursor; /* last peer feed seq we have applied */
+    uint64_t base;   /* feed position where the current catch-up started
+                        (<= cursor; 0 for a cursor stored before base) */
 } cs_store_peer_t;
 
 /** What an apply did. */
@@ -160,20 +162,24 @@ CS_NODISCARD int cs_store_scan(cs_store_t *self, const char *collection,
 CS_NODISCARD int cs_store_count(cs_store_t *self, const char *collection,
                                 uint64_t *count);
 
-/** Feed scan: call @p fn with the delta (the parts changed after @p since)
- *  of each record whose feed seq is larger than @p since, in feed order,
+/** Feed scan: call @p fn with the delta (the parts changed after @p base,
+ *  tombstone included) of each record whose feed seq is larger than
+ *  @p since (base <= since, asserted), in feed order,
  *  until the deltas' canonical encodings add up to @p max_bytes: the record
  *  that reaches the cap is still given, so a batch may pass it by one
  *  record, and at least one record is always given, so a large record
  *  cannot stall a peer.
  *  *@p last_seq receives the feed seq covered: the seq of the last record
  *  given, or the feed head if the scan reached the end. *@p head receives
- *  the feed head. Each record appears once, at its latest seq.
+ *  the feed head. Each record appears once, at its latest seq: a record
+ *  changed at seq 5 and again at seq 100 is not in a batch that covers
+ *  (0, 50], so a catch-up of several batches passes its start as @p base
+ *  to every batch, and the later batch still carries the field of seq 5.
  *  @return CS_OK, CS_ECORRUPT or CS_EIO. */
-CS_NODISCARD int cs_store_changes(cs_store_t *self, uint64_t since,
-                                  size_t max_bytes, cs_store_record_fn *fn,
-                                  void *arg, uint64_t *last_seq,
-                                  uint64_t *head);
+CS_NODISCARD int cs_store_changes(cs_store_t *self, uint64_t base,
+                                  uint64_t since, size_t max_bytes,
+                                  cs_store_record_fn *fn, void *arg,
+                                  uint64_t *last_seq, uint64_t *head);
 
 /** Apply @p n remote deltas and set the cursor of peer @p peer_id to
  *  @p cursor (NULL: leave the cursor alone), all in one transaction:
@@ -185,8 +191,7 @@ CS_NODISCARD int cs_store_changes(cs_store_t *self, uint64_t since,
  *  CS_EIO. */
 CS_NODISCARD int cs_store_apply(cs_store_t *self,
                                 const cs_store_delta_t *deltas, size_t n,
-                                uint64_t peer_id,
-                                const cs_store_peer_t *cursor,
+                                uint64_t peer_id, const cs_store_peer_t *cursor,
                                 cs_store_apply_stats_t *stats);
 
 /** What an import did to the records it touched. Each distinct key of the
@@ -278,8 +283,7 @@ CS_NODISCARD int cs_store_checkpoint_get(cs_store_t *self, const char *name,
 /** Remove the checkpoint stored under @p name (no error if absent).
  *  @return CS_OK; CS_EINVAL for a bad name or a read-only store; CS_EFULL;
  *  CS_EIO. */
-CS_NODISCARD int cs_store_checkpoint_clear(cs_store_t *self,
-                                           const char *name);
+CS_NODISCARD int cs_store_checkpoint_clear(cs_store_t *self, const char *name);
 
 /** Read the cursor of peer @p peer_id. @return CS_OK or CS_ENOENT. */
 CS_NODISCARD int cs_store_peer_get(cs_store_t *self, uint64_t peer_id,
@@ -292,8 +296,8 @@ CS_NODISCARD int cs_store_peer_get(cs_store_t *self, uint64_t peer_id,
  *  stores holding the same replicated state have equal digests whatever
  *  their local seqs. @p buckets may be NULL.
  *  @return CS_OK, CS_ECORRUPT or CS_EIO. */
-CS_NODISCARD int cs_store_digest(
-    cs_store_t *self, uint8_t digest[CS_STORE_DIGEST_BYTES],
-    uint8_t (*buckets)[CS_STORE_DIGEST_BYTES]);
+CS_NODISCARD int cs_store_digest(cs_store_t *self,
+                                 uint8_t digest[CS_STORE_DIGEST_BYTES],
+                                 uint8_t (*buckets)[CS_STORE_DIGEST_BYTES]);
 
 #endif /* CS_STORE_H */

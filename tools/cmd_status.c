@@ -219,9 +219,11 @@ s_print_text(zconfig_t *status, bool running, bool answered)
         }
         const char *endpoint = s_get(peer, "endpoint");
         printf("  endpoint    %s\n", endpoint[0] ? endpoint : "(it dials us)");
-        printf("  cursor      %s of its %s (%s behind)\n",
+        printf("  cursor      %s of its %s (%s behind), epoch %s, "
+               "catch-up from %s\n",
                s_get(peer, "cursor"), s_get(peer, "peer_head"),
-               s_get(peer, "behind"));
+               s_get(peer, "behind"), s_get(peer, "cursor_epoch"),
+               s_get(peer, "cursor_base"));
         printf("  in          %s changes, %s messages, ",
                s_get(peer, "changes_in"), s_get(peer, "msgs_in"));
         s_print_bytes(s_num(peer, "bytes_in"));

@@ -48,11 +48,13 @@ typedef struct {
     /* cursor */
     uint64_t cur_peer[CURS_MAX];  /* stored cursors: peer */
     uint64_t cur_epoch[CURS_MAX]; /* ... epoch */
+    uint64_t cur_base[CURS_MAX];  /* ... base */
     uint64_t cur_seq[CURS_MAX];   /* ... seq */
     size_t n_cur;                 /* used */
     int cursor_rc;                /* what cursor returns */
     /* changes: PER_SEQ bytes per seq of the feed */
     int changes_calls;      /* calls */
+    uint64_t changes_base;  /* base of the last call */
     uint64_t changes_since; /* since of the last call */
     uint32_t changes_max;   /* max_bytes of the last call */
     int changes_rc;         /* what changes returns */
@@ -61,6 +63,7 @@ typedef struct {
     int apply_calls;             /* calls */
     uint64_t apply_peer;         /* peer of the last call */
     cs_msg_t applied;            /* message of the last call */
+    cs_sync_cursor_t next;       /* cursor of the last call */
     int apply_rc;                /* what apply returns */
     cs_sync_applied_t apply_res; /* what it reports */
     /* send */
@@ -83,28 +86,30 @@ s_fake_head(void *arg, uint64_t *epoch, uint64_t *head)
 }
 
 static int
-s_fake_cursor(void *arg, uint64_t peer, uint64_t *epoch, uint64_t *seq)
+s_fake_cursor(void *arg, uint64_t peer, cs_sync_cursor_t *out)
 {
     s_fake_t *f = arg;
     if (f->cursor_rc != CS_OK) {
         return f->cursor_rc;
     }
-    *epoch = 0;
-    *seq = 0;
+    memset(out, 0, sizeof *out);
     for (size_t i = 0; i < f->n_cur; i++) {
         if (f->cur_peer[i] == peer) {
-            *epoch = f->cur_epoch[i];
-            *seq = f->cur_seq[i];
+            out->epoch = f->cur_epoch[i];
+            out->base = f->cur_base[i];
+            out->seq = f->cur_seq[i];
         }
     }
     return CS_OK;
 }
 
 static int
-s_fake_changes(void *arg, uint64_t since, uint32_t max_bytes, cs_msg_t *out)
+s_fake_changes(void *arg, uint64_t base, uint64_t since, uint32_t max_bytes,
+               cs_msg_t *out)
 {
     s_fake_t *f = arg;
     f->changes_calls++;
+    f->changes_base = base;
     f->changes_since = since;
     f->changes_max = max_bytes;
     if (f->changes_rc != CS_OK) {
@@ -121,6 +126,7 @@ s_fake_changes(void *arg, uint64_t since, uint32_t max_bytes, cs_msg_t *out)
     }
     out->type = CS_MSG_CHANGES;
     out->epoch = f->epoch;
+    out->base = base;
     out->since = since;
     out->last_seq = last;
     out->head = f->head;
@@ -131,10 +137,11 @@ s_fake_changes(void *arg, uint64_t since, uint32_t max_bytes, cs_msg_t *out)
 
 static int
 s_fake_apply(void *arg, uint64_t peer, const cs_msg_t *changes,
-             cs_sync_applied_t *res)
+             cs_sync_cursor_t next, cs_sync_applied_t *res)
 {
     s_fake_t *f = arg;
     f->apply_calls++;
+    f->next = next;
     f->apply_peer = peer;
     f->applied = *changes;
     f->applied.deltas = NULL;
@@ -185,13 +192,22 @@ static const cs_sync_opts_t s_opts = { .heartbeat_ms = HB,
                                        .batch_bytes = BATCH };
 
 static void
-s_set_cursor(s_fake_t *f, uint64_t peer, uint64_t epoch, uint64_t seq)
+s_set_cursor3(s_fake_t *f, uint64_t peer, uint64_t epoch, uint64_t base,
+              uint64_t seq)
 {
     assert_true(f->n_cur < CURS_MAX);
     f->cur_peer[f->n_cur] = peer;
     f->cur_epoch[f->n_cur] = epoch;
+    f->cur_base[f->n_cur] = base;
     f->cur_seq[f->n_cur] = seq;
     f->n_cur++;
+}
+
+/* A cursor at the end of a complete catch-up: base = seq. */
+static void
+s_set_cursor(s_fake_t *f, uint64_t peer, uint64_t epoch, uint64_t seq)
+{
+    s_set_cursor3(f, peer, epoch, seq, seq);
 }
 
 /* The next message sent that the test has not checked yet. */
@@ -242,6 +258,20 @@ s_expect_pull(s_fix_t *fix, uint64_t peer, uint64_t epoch, uint64_t since,
     assert_int_equal(s->msg.max_bytes, max_bytes);
 }
 
+/* A PULL with its base checked too. */
+static void
+s_expect_pull3(s_fix_t *fix, uint64_t peer, uint64_t epoch, uint64_t base,
+               uint64_t since)
+{
+    const s_sent_t *s = s_next(fix);
+    assert_int_equal(s->peer, peer);
+    assert_int_equal(s->msg.type, CS_MSG_PULL);
+    assert_int_equal(s->msg.epoch, epoch);
+    assert_int_equal(s->msg.base, base);
+    assert_int_equal(s->msg.since, since);
+    assert_int_equal(s->msg.max_bytes, BATCH);
+}
+
 static void
 s_expect_changes(s_fix_t *fix, uint64_t peer, uint64_t since, uint64_t last_seq,
                  uint64_t head)
@@ -262,9 +292,26 @@ s_tick(s_fix_t *fix, uint64_t now)
     cs_sync_on_tick(fix->sync, now);
 }
 
+/* Marks a CHANGES of s_changes, whose base s_recv fills in. */
+#define BASE_AUTO UINT64_MAX
+
+static cs_sync_peer_stats_t s_stats(s_fix_t *fix, uint64_t peer);
+
+/* Deliver @p msg. A CHANGES made by s_changes (the tests written before
+ * the cursor had a base) gets the base of our cursor when that fits its
+ * since, else 0: so they test the rules on epoch and since; the tests of
+ * the base build their CHANGES with s_changes3. */
 static void
 s_recv(s_fix_t *fix, uint64_t peer, cs_msg_t msg)
 {
+    if (msg.type == CS_MSG_CHANGES && msg.base == BASE_AUTO) {
+        cs_sync_peer_stats_t st;
+        msg.base = 0;
+        if (cs_sync_peer_stats(fix->sync, peer, &st) == CS_OK &&
+            msg.epoch == st.cursor_epoch && st.cursor_base <= msg.since) {
+            msg.base = st.cursor_base;
+        }
+    }
     cs_sync_on_message(fix->sync, peer, &msg, fix->now);
 }
 
@@ -280,6 +327,7 @@ s_pull_msg(uint64_t epoch, uint64_t since, uint32_t max_bytes)
 {
     cs_msg_t msg = { .type = CS_MSG_PULL,
                      .epoch = epoch,
+                     .base = since,
                      .since = since,
                      .max_bytes = max_bytes };
     return msg;
@@ -298,11 +346,22 @@ s_changes(uint64_t epoch, uint64_t since, uint64_t last_seq, uint64_t head,
     }
     cs_msg_t msg = { .type = CS_MSG_CHANGES,
                      .epoch = epoch,
+                     .base = BASE_AUTO,
                      .since = since,
                      .last_seq = last_seq,
                      .head = head,
                      .n_deltas = n,
                      .deltas = n ? table : NULL };
+    return msg;
+}
+
+/* A CHANGES with an explicit @p base. */
+static cs_msg_t
+s_changes3(uint64_t epoch, uint64_t base, uint64_t since, uint64_t last_seq,
+           uint64_t head, size_t n)
+{
+    cs_msg_t msg = s_changes(epoch, since, last_seq, head, n);
+    msg.base = base;
     return msg;
 }
 
@@ -1033,6 +1092,130 @@ test_sync_serves_other_epoch_from_zero(void **state)
     s_fix_destroy(&fix);
 }
 
+/* ---------------- the base of a catch-up ---------------- */
+
+static void
+test_sync_catch_up_keeps_base_until_head(void **state)
+{
+    (void) state;
+    /* A record changed at seq 5 (field f) and at seq 100 (field g) is in
+     * the feed at 100 only: not in the batch (0, 50]. The batch after it
+     * must carry what changed after 0, not after 50, or f is lost: the
+     * pull asks for base 0 until the catch-up reaches the head. */
+    s_fix_t *fix = s_fix_new(NULL);
+    s_recv(fix, PEER, s_notify(EPOCH_P, 100));
+    s_expect_pull3(fix, PEER, EPOCH_P, 0, 0);
+    s_recv(fix, PEER, s_changes3(EPOCH_P, 0, 0, 50, 100, 5));
+    assert_int_equal(fix->fake.apply_calls, 1);
+    assert_int_equal(fix->fake.next.epoch, EPOCH_P);
+    assert_int_equal(fix->fake.next.base, 0);
+    assert_int_equal(fix->fake.next.seq, 50);
+    s_expect_pull3(fix, PEER, EPOCH_P, 0, 50);
+    cs_sync_peer_stats_t st = s_stats(fix, PEER);
+    assert_int_equal(st.cursor_base, 0);
+    assert_int_equal(st.cursor_seq, 50);
+    /* an answer that skipped base (deltas after 50 only) is refused */
+    s_recv(fix, PEER, s_changes3(EPOCH_P, 50, 50, 100, 100, 5));
+    assert_int_equal(fix->fake.apply_calls, 1);
+    assert_int_equal(s_stats(fix, PEER).stale, 1);
+    /* the right one reaches the head: the catch-up is over */
+    s_recv(fix, PEER, s_changes3(EPOCH_P, 0, 50, 100, 100, 5));
+    assert_int_equal(fix->fake.apply_calls, 2);
+    assert_int_equal(fix->fake.next.base, 100);
+    assert_int_equal(fix->fake.next.seq, 100);
+    s_expect_none(fix);
+    st = s_stats(fix, PEER);
+    assert_false(st.pull_in_flight);
+    assert_int_equal(st.cursor_base, 100);
+    assert_int_equal(st.cursor_seq, 100);
+    /* the next catch-up starts from there */
+    s_recv(fix, PEER, s_notify(EPOCH_P, 120));
+    s_expect_pull3(fix, PEER, EPOCH_P, 100, 100);
+    s_fix_destroy(&fix);
+}
+
+static void
+s_cursor_mid_catch_up(s_fake_t *f)
+{
+    s_set_cursor3(f, PEER, EPOCH_P, 20, 40);
+}
+
+static void
+test_sync_stored_base_is_pulled_and_kept(void **state)
+{
+    (void) state;
+    s_fix_t *fix = s_fix_new(s_cursor_mid_catch_up);
+    cs_sync_peer_stats_t st = s_stats(fix, PEER);
+    assert_int_equal(st.cursor_epoch, EPOCH_P);
+    assert_int_equal(st.cursor_base, 20);
+    assert_int_equal(st.cursor_seq, 40);
+    s_recv(fix, PEER, s_notify(EPOCH_P, 90));
+    s_expect_pull3(fix, PEER, EPOCH_P, 20, 40);
+    /* stale: another base with the right since, or base 0 and since 0 of
+     * our own epoch */
+    s_recv(fix, PEER, s_changes3(EPOCH_P, 40, 40, 60, 90, 2));
+    s_recv(fix, PEER, s_changes3(EPOCH_P, 0, 40, 60, 90, 2));
+    s_recv(fix, PEER, s_changes3(EPOCH_P, 0, 0, 60, 90, 2));
+    assert_int_equal(fix->fake.apply_calls, 0);
+    assert_int_equal(s_stats(fix, PEER).stale, 3);
+    s_recv(fix, PEER, s_changes3(EPOCH_P, 20, 40, 60, 90, 2));
+    assert_int_equal(fix->fake.apply_calls, 1);
+    assert_int_equal(fix->fake.next.base, 20);
+    assert_int_equal(fix->fake.next.seq, 60);
+    s_expect_pull3(fix, PEER, EPOCH_P, 20, 60);
+    s_fix_destroy(&fix);
+}
+
+static void
+test_sync_epoch_change_resets_base(void **state)
+{
+    (void) state;
+    s_fix_t *fix = s_fix_new(s_cursor_mid_catch_up);
+    s_recv(fix, PEER, s_notify(EPOCH_Q, 10)); /* wiped and written again */
+    s_expect_pull3(fix, PEER, EPOCH_Q, 0, 0);
+    /* of the new epoch, only base 0 and since 0 start again */
+    s_recv(fix, PEER, s_changes3(EPOCH_Q, 20, 40, 45, 50, 2));
+    s_recv(fix, PEER, s_changes3(EPOCH_Q, 0, 3, 5, 10, 2));
+    assert_int_equal(fix->fake.apply_calls, 0);
+    assert_int_equal(s_stats(fix, PEER).stale, 2);
+    s_recv(fix, PEER, s_changes3(EPOCH_Q, 0, 0, 5, 10, 2));
+    assert_int_equal(fix->fake.apply_calls, 1);
+    assert_int_equal(fix->fake.next.epoch, EPOCH_Q);
+    assert_int_equal(fix->fake.next.base, 0);
+    assert_int_equal(fix->fake.next.seq, 5);
+    s_expect_pull3(fix, PEER, EPOCH_Q, 0, 5);
+    s_recv(fix, PEER, s_changes3(EPOCH_Q, 0, 5, 10, 10, 2));
+    assert_int_equal(fix->fake.next.base, 10);
+    cs_sync_peer_stats_t st = s_stats(fix, PEER);
+    assert_int_equal(st.cursor_epoch, EPOCH_Q);
+    assert_int_equal(st.cursor_base, 10);
+    assert_int_equal(st.cursor_seq, 10);
+    s_expect_none(fix);
+    s_fix_destroy(&fix);
+}
+
+static void
+test_sync_serves_pull_from_its_base(void **state)
+{
+    (void) state;
+    s_fix_t *fix = s_fix_new(s_head_30);
+    cs_msg_t pull = s_pull_msg(EPOCH_US, 10, 100);
+    pull.base = 4;
+    s_recv(fix, PEER, pull);
+    assert_int_equal(fix->fake.changes_base, 4);
+    assert_int_equal(fix->fake.changes_since, 10);
+    const s_sent_t *sent = s_next(fix);
+    assert_int_equal(sent->msg.type, CS_MSG_CHANGES);
+    assert_int_equal(sent->msg.base, 4);
+    assert_int_equal(sent->msg.since, 10);
+    /* another epoch: base 0, since 0 */
+    pull.epoch = EPOCH_P;
+    s_recv(fix, PEER, pull);
+    assert_int_equal(fix->fake.changes_base, 0);
+    assert_int_equal(fix->fake.changes_since, 0);
+    s_fix_destroy(&fix);
+}
+
 static void
 test_sync_serves_at_most_batch_bytes(void **state)
 {
@@ -1104,6 +1287,10 @@ main(void)
         cmocka_unit_test(test_sync_reordered_changes),
         cmocka_unit_test(test_sync_changes_of_new_epoch_from_zero_restart),
         cmocka_unit_test(test_sync_changes_of_new_epoch_not_from_zero_dropped),
+        cmocka_unit_test(test_sync_catch_up_keeps_base_until_head),
+        cmocka_unit_test(test_sync_stored_base_is_pulled_and_kept),
+        cmocka_unit_test(test_sync_epoch_change_resets_base),
+        cmocka_unit_test(test_sync_serves_pull_from_its_base),
         cmocka_unit_test(test_sync_changes_without_pull_applied),
         cmocka_unit_test(test_sync_changes_with_nothing_new_skip_apply),
         cmocka_unit_test(test_sync_apply_error_keeps_cursor),

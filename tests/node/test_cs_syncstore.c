@@ -116,31 +116,47 @@ s_digest(s_side_t *side, uint8_t digest[CS_STORE_DIGEST_BYTES])
     assert_int_equal(cs_store_digest(side->store, digest, NULL), CS_OK);
 }
 
+/* The cursor cs_sync commits with @p msg (see cs_sync.h). */
+static cs_sync_cursor_t
+s_next(const cs_msg_t *msg)
+{
+    cs_sync_cursor_t next = { msg->epoch, msg->base, msg->last_seq };
+    if (msg->last_seq == msg->head) {
+        next.base = msg->last_seq;
+    }
+    return next;
+}
+
 /* Pull everything from @p from into @p to, batch by batch of at most
  * @p max_bytes, as cs_sync would; @return the batches taken. */
 static size_t
 s_pull_all(s_side_t *to, uint64_t from_id, s_side_t *from, uint32_t max_bytes)
 {
-    uint64_t epoch = 0, seq = 0;
-    assert_int_equal(to->ops.cursor(to->ops.arg, from_id, &epoch, &seq), CS_OK);
+    cs_sync_cursor_t cur;
+    assert_int_equal(to->ops.cursor(to->ops.arg, from_id, &cur), CS_OK);
     size_t batches = 0;
     for (;;) {
         assert_true(batches < 1000);
         cs_msg_t msg;
-        uint64_t since = epoch == cs_store_epoch(from->store) ? seq : 0;
+        bool ours = cur.epoch == cs_store_epoch(from->store);
+        uint64_t base = ours ? cur.base : 0;
+        uint64_t since = ours ? cur.seq : 0;
         assert_int_equal(
-            from->ops.changes(from->ops.arg, since, max_bytes, &msg), CS_OK);
+            from->ops.changes(from->ops.arg, base, since, max_bytes, &msg),
+            CS_OK);
         assert_int_equal(msg.type, CS_MSG_CHANGES);
+        assert_int_equal(msg.base, base);
         assert_int_equal(msg.since, since);
         cs_sync_applied_t res;
-        assert_int_equal(to->ops.apply(to->ops.arg, from_id, &msg, &res),
+        cs_sync_cursor_t next = s_next(&msg);
+        assert_int_equal(to->ops.apply(to->ops.arg, from_id, &msg, next, &res),
                          CS_OK);
         assert_int_equal(res.deltas, msg.n_deltas);
         batches++;
-        assert_int_equal(to->ops.cursor(to->ops.arg, from_id, &epoch, &seq),
-                         CS_OK);
-        assert_int_equal(epoch, msg.epoch);
-        assert_int_equal(seq, msg.last_seq);
+        assert_int_equal(to->ops.cursor(to->ops.arg, from_id, &cur), CS_OK);
+        assert_int_equal(cur.epoch, next.epoch);
+        assert_int_equal(cur.base, next.base);
+        assert_int_equal(cur.seq, next.seq);
         if (msg.last_seq >= msg.head) {
             return batches;
         }
@@ -161,12 +177,11 @@ test_syncstore_head_and_cursor(void **state)
     s_set(&fix->a, "c2", "name", "Bob");
     assert_int_equal(fix->a.ops.head(fix->a.ops.arg, &epoch, &head), CS_OK);
     assert_int_equal(head, 2);
-    uint64_t seq = 7;
-    epoch = 7;
-    assert_int_equal(fix->a.ops.cursor(fix->a.ops.arg, NODE_B, &epoch, &seq),
-                     CS_OK);
-    assert_int_equal(epoch, 0);
-    assert_int_equal(seq, 0);
+    cs_sync_cursor_t cur = { 7, 7, 7 };
+    assert_int_equal(fix->a.ops.cursor(fix->a.ops.arg, NODE_B, &cur), CS_OK);
+    assert_int_equal(cur.epoch, 0);
+    assert_int_equal(cur.base, 0);
+    assert_int_equal(cur.seq, 0);
 }
 
 static void
@@ -177,7 +192,7 @@ test_syncstore_changes_then_apply_converge(void **state)
     s_set(&fix->b, "c2", "name", "Bob");
     s_set(&fix->b, "c1", "email", "ada@example.com");
     cs_msg_t msg;
-    assert_int_equal(fix->b.ops.changes(fix->b.ops.arg, 0, 1u << 20, &msg),
+    assert_int_equal(fix->b.ops.changes(fix->b.ops.arg, 0, 0, 1u << 20, &msg),
                      CS_OK);
     assert_int_equal(msg.epoch, cs_store_epoch(fix->b.store));
     assert_int_equal(msg.since, 0);
@@ -192,8 +207,9 @@ test_syncstore_changes_then_apply_converge(void **state)
     assert_string_equal(delta.id, "c2");
     cs_delta_fini(&delta);
     cs_sync_applied_t res;
-    assert_int_equal(fix->a.ops.apply(fix->a.ops.arg, NODE_B, &msg, &res),
-                     CS_OK);
+    assert_int_equal(
+        fix->a.ops.apply(fix->a.ops.arg, NODE_B, &msg, s_next(&msg), &res),
+        CS_OK);
     assert_int_equal(res.deltas, 2);
     assert_int_equal(res.records_changed, 2);
     assert_int_equal(res.refused, 0);
@@ -206,11 +222,12 @@ test_syncstore_changes_then_apply_converge(void **state)
     s_digest(&fix->b, db);
     assert_memory_equal(da, db, sizeof da);
     /* applied again, it changes nothing */
-    assert_int_equal(fix->a.ops.apply(fix->a.ops.arg, NODE_B, &msg, &res),
-                     CS_OK);
+    assert_int_equal(
+        fix->a.ops.apply(fix->a.ops.arg, NODE_B, &msg, s_next(&msg), &res),
+        CS_OK);
     assert_int_equal(res.records_changed, 0);
     /* nothing after the head */
-    assert_int_equal(fix->b.ops.changes(fix->b.ops.arg, 3, 1u << 20, &msg),
+    assert_int_equal(fix->b.ops.changes(fix->b.ops.arg, 3, 3, 1u << 20, &msg),
                      CS_OK);
     assert_int_equal(msg.n_deltas, 0);
     assert_null(msg.deltas);
@@ -218,7 +235,7 @@ test_syncstore_changes_then_apply_converge(void **state)
 }
 
 static void
-test_syncstore_batches_carry_whole_records(void **state)
+test_syncstore_batches_keep_fields_changed_before_the_cut(void **state)
 {
     s_fix_t *fix = *state;
     /* r0 first, then filler, then r0 again: r0 moves to the feed's end
@@ -245,10 +262,19 @@ test_syncstore_batches_carry_whole_records(void **state)
     /* edits after the cursor: only those records come */
     s_set(&fix->b, "r7", "email", "r7@example.com");
     cs_msg_t msg;
-    assert_int_equal(fix->b.ops.changes(fix->b.ops.arg, 32, 1u << 20, &msg),
+    assert_int_equal(fix->b.ops.changes(fix->b.ops.arg, 32, 32, 1u << 20, &msg),
                      CS_OK);
     assert_int_equal(msg.n_deltas, 1);
     assert_int_equal(msg.last_seq, 33);
+    /* a real delta: only the field changed after base, not the name */
+    cs_delta_t delta;
+    assert_int_equal(
+        cs_codec_decode_delta(msg.deltas[0].data, msg.deltas[0].len, &delta),
+        CS_OK);
+    assert_string_equal(delta.id, "r7");
+    assert_int_equal(cs_record_get(delta.record, "email", &field), CS_OK);
+    assert_int_equal(cs_record_get(delta.record, "name", &field), CS_ENOENT);
+    cs_delta_fini(&delta);
 }
 
 static void
@@ -264,7 +290,8 @@ test_syncstore_batch_cap_counts_keys(void **state)
     }
     const uint32_t cap = 1000;
     cs_msg_t msg;
-    assert_int_equal(fix->b.ops.changes(fix->b.ops.arg, 0, cap, &msg), CS_OK);
+    assert_int_equal(fix->b.ops.changes(fix->b.ops.arg, 0, 0, cap, &msg),
+                     CS_OK);
     assert_true(msg.n_deltas > 1);
     assert_true(msg.last_seq < msg.head);
     assert_int_equal(msg.last_seq, msg.n_deltas);
@@ -278,7 +305,7 @@ test_syncstore_batch_cap_counts_keys(void **state)
     assert_true(bytes >= cap);
     assert_true(bytes < cap + largest);
     /* a cap of 0 still gives one record, so a pull always moves on */
-    assert_int_equal(fix->b.ops.changes(fix->b.ops.arg, 0, 0, &msg), CS_OK);
+    assert_int_equal(fix->b.ops.changes(fix->b.ops.arg, 0, 0, 0, &msg), CS_OK);
     assert_int_equal(msg.n_deltas, 1);
     assert_int_equal(msg.last_seq, 1);
     assert_true(s_pull_all(&fix->a, NODE_B, &fix->b, cap) > 1);
@@ -295,7 +322,7 @@ test_syncstore_bad_delta_refuses_batch(void **state)
     s_set(&fix->b, "c1", "name", "Ada");
     s_set(&fix->b, "c2", "name", "Bob");
     cs_msg_t msg;
-    assert_int_equal(fix->b.ops.changes(fix->b.ops.arg, 0, 1u << 20, &msg),
+    assert_int_equal(fix->b.ops.changes(fix->b.ops.arg, 0, 0, 1u << 20, &msg),
                      CS_OK);
     assert_int_equal(msg.n_deltas, 2);
     cs_msg_bytes_t table[2] = { msg.deltas[0],
@@ -304,8 +331,9 @@ test_syncstore_bad_delta_refuses_batch(void **state)
     uint8_t before[CS_STORE_DIGEST_BYTES], after[CS_STORE_DIGEST_BYTES];
     s_digest(&fix->a, before);
     cs_sync_applied_t res = { .deltas = 9 };
-    assert_int_equal(fix->a.ops.apply(fix->a.ops.arg, NODE_B, &msg, &res),
-                     CS_EPROTO);
+    assert_int_equal(
+        fix->a.ops.apply(fix->a.ops.arg, NODE_B, &msg, s_next(&msg), &res),
+        CS_EPROTO);
     assert_int_equal(res.deltas, 0);
     s_digest(&fix->a, after);
     assert_memory_equal(before, after, sizeof before);
@@ -335,11 +363,13 @@ test_syncstore_record_limit_skips_delta_keeps_rest(void **state)
     s_set(&fix->b, "small", "name", "Ada");
     cs_msg_t msg;
     assert_int_equal(
-        fix->b.ops.changes(fix->b.ops.arg, 0, CS_MSG_BATCH_MAX, &msg), CS_OK);
+        fix->b.ops.changes(fix->b.ops.arg, 0, 0, CS_MSG_BATCH_MAX, &msg),
+        CS_OK);
     assert_int_equal(msg.n_deltas, 2);
     cs_sync_applied_t res;
-    assert_int_equal(fix->a.ops.apply(fix->a.ops.arg, NODE_B, &msg, &res),
-                     CS_OK);
+    assert_int_equal(
+        fix->a.ops.apply(fix->a.ops.arg, NODE_B, &msg, s_next(&msg), &res),
+        CS_OK);
     assert_int_equal(res.deltas, 2);
     assert_int_equal(res.refused, 1);
     assert_int_equal(res.records_changed, 1);
@@ -379,7 +409,8 @@ main(void)
         cmocka_unit_test_setup_teardown(
             test_syncstore_changes_then_apply_converge, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(
-            test_syncstore_batches_carry_whole_records, s_setup, s_teardown),
+            test_syncstore_batches_keep_fields_changed_before_the_cut, s_setup,
+            s_teardown),
         cmocka_unit_test_setup_teardown(test_syncstore_batch_cap_counts_keys,
                                         s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_syncstore_bad_delta_refuses_batch,

@@ -397,7 +397,7 @@ test_store_feed_holds_each_record_once_at_its_latest_seq(void **state)
     s_items_t items = s_items_new();
     uint64_t last_seq = 0;
     uint64_t head = 0;
-    assert_int_equal(cs_store_changes(fix->store, 0, SIZE_MAX, s_collect,
+    assert_int_equal(cs_store_changes(fix->store, 0, 0, SIZE_MAX, s_collect,
                                       &items, &last_seq, &head),
                      CS_OK);
     assert_int_equal(items.n, 2);
@@ -433,8 +433,8 @@ test_store_changes_since_ships_only_parts_changed_after_it(void **state)
     s_items_t items = s_items_new();
     uint64_t last_seq = 0;
     uint64_t head = 0;
-    assert_int_equal(cs_store_changes(fix->store, since, SIZE_MAX, s_collect,
-                                      &items, &last_seq, &head),
+    assert_int_equal(cs_store_changes(fix->store, since, since, SIZE_MAX,
+                                      s_collect, &items, &last_seq, &head),
                      CS_OK);
     assert_int_equal(items.n, 1);
     assert_string_equal(items.items[0].collection, "c");
@@ -450,8 +450,8 @@ test_store_changes_since_ships_only_parts_changed_after_it(void **state)
     since = 3;
     assert_int_equal(cs_store_delete(fix->store, "c", "r2", NULL), CS_OK);
     items = s_items_new();
-    assert_int_equal(cs_store_changes(fix->store, since, SIZE_MAX, s_collect,
-                                      &items, &last_seq, &head),
+    assert_int_equal(cs_store_changes(fix->store, since, since, SIZE_MAX,
+                                      s_collect, &items, &last_seq, &head),
                      CS_OK);
     assert_int_equal(items.n, 1);
     assert_string_equal(items.items[0].id, "r2");
@@ -461,7 +461,7 @@ test_store_changes_since_ships_only_parts_changed_after_it(void **state)
 
     /* From 0 every record comes whole, in feed order. */
     items = s_items_new();
-    assert_int_equal(cs_store_changes(fix->store, 0, SIZE_MAX, s_collect,
+    assert_int_equal(cs_store_changes(fix->store, 0, 0, SIZE_MAX, s_collect,
                                       &items, &last_seq, &head),
                      CS_OK);
     assert_int_equal(items.n, 2);
@@ -490,17 +490,17 @@ test_store_changes_caps_bytes_but_returns_at_least_one(void **state)
 
     /* A cap smaller than any record still yields one. */
     s_items_t items = s_items_new();
-    assert_int_equal(
-        cs_store_changes(fix->store, 0, 1, s_collect, &items, &last_seq, &head),
-        CS_OK);
+    assert_int_equal(cs_store_changes(fix->store, 0, 0, 1, s_collect, &items,
+                                      &last_seq, &head),
+                     CS_OK);
     assert_int_equal(items.n, 1);
     assert_int_equal(last_seq, 1);
     assert_int_equal(head, 10);
     s_items_free(&items);
     items = s_items_new();
-    assert_int_equal(
-        cs_store_changes(fix->store, 4, 0, s_collect, &items, &last_seq, &head),
-        CS_OK);
+    assert_int_equal(cs_store_changes(fix->store, 4, 4, 0, s_collect, &items,
+                                      &last_seq, &head),
+                     CS_OK);
     assert_int_equal(items.n, 1);
     assert_string_equal(items.items[0].id, "r04");
     assert_int_equal(last_seq, 5);
@@ -509,7 +509,7 @@ test_store_changes_caps_bytes_but_returns_at_least_one(void **state)
     /* A middle cap: stop at the first record that reaches it. */
     size_t cap = 350;
     items = s_items_new();
-    assert_int_equal(cs_store_changes(fix->store, 0, cap, s_collect, &items,
+    assert_int_equal(cs_store_changes(fix->store, 0, 0, cap, s_collect, &items,
                                       &last_seq, &head),
                      CS_OK);
     assert_true(items.n > 1);
@@ -528,8 +528,8 @@ test_store_changes_caps_bytes_but_returns_at_least_one(void **state)
     size_t seen = 0;
     for (int round = 0; round < 20 && since < 10; round++) {
         items = s_items_new();
-        assert_int_equal(cs_store_changes(fix->store, since, cap, s_collect,
-                                          &items, &last_seq, &head),
+        assert_int_equal(cs_store_changes(fix->store, since, since, cap,
+                                          s_collect, &items, &last_seq, &head),
                          CS_OK);
         seen += items.n;
         assert_true(last_seq > since);
@@ -541,8 +541,8 @@ test_store_changes_caps_bytes_but_returns_at_least_one(void **state)
 
     /* Nothing new: no records, last_seq is the head. */
     items = s_items_new();
-    assert_int_equal(cs_store_changes(fix->store, 10, cap, s_collect, &items,
-                                      &last_seq, &head),
+    assert_int_equal(cs_store_changes(fix->store, 10, 10, cap, s_collect,
+                                      &items, &last_seq, &head),
                      CS_OK);
     assert_int_equal(items.n, 0);
     assert_int_equal(last_seq, 10);
@@ -552,7 +552,7 @@ test_store_changes_caps_bytes_but_returns_at_least_one(void **state)
     /* The callback can stop the scan. */
     items = s_items_new();
     items.stop_at = 2;
-    assert_int_equal(cs_store_changes(fix->store, 0, SIZE_MAX, s_collect,
+    assert_int_equal(cs_store_changes(fix->store, 0, 0, SIZE_MAX, s_collect,
                                       &items, &last_seq, &head),
                      CS_OK);
     assert_int_equal(items.n, 2);
@@ -597,7 +597,7 @@ test_store_apply_commits_batch_and_cursor_together(void **state)
     s_items_t items = s_items_new();
     uint64_t last_seq = 0;
     uint64_t head = 0;
-    assert_int_equal(cs_store_changes(fix->store, 0, SIZE_MAX, s_collect,
+    assert_int_equal(cs_store_changes(fix->store, 0, 0, SIZE_MAX, s_collect,
                                       &items, &last_seq, &head),
                      CS_OK);
     assert_int_equal(items.n, 2);
@@ -803,16 +803,16 @@ test_store_digest_equal_for_same_state_by_different_routes(void **state)
     s_items_t early = s_items_new();
     uint64_t last_seq = 0;
     uint64_t head = 0;
-    assert_int_equal(
-        cs_store_changes(a, 0, SIZE_MAX, s_collect, &early, &last_seq, &head),
-        CS_OK);
+    assert_int_equal(cs_store_changes(a, 0, 0, SIZE_MAX, s_collect, &early,
+                                      &last_seq, &head),
+                     CS_OK);
     fix->now += 10;
     assert_int_equal(s_put(a, "contacts", "1", "name", "Ada L."), CS_OK);
     assert_int_equal(cs_store_delete(a, "contacts", "2", NULL), CS_OK);
     assert_int_equal(s_put(a, "accounts", "7", "name", "Acme"), CS_OK);
     s_items_t late = s_items_new();
     assert_int_equal(
-        cs_store_changes(a, 0, SIZE_MAX, s_collect, &late, &last_seq, &head),
+        cs_store_changes(a, 0, 0, SIZE_MAX, s_collect, &late, &last_seq, &head),
         CS_OK);
 
     char dir_b[64];

@@ -142,8 +142,8 @@ s_assert_feed_consistent(cs_store_t *store)
     assert_non_null(feed.keys);
     uint64_t last_seq = 0;
     uint64_t head = 0;
-    assert_int_equal(cs_store_changes(store, 0, SIZE_MAX, s_feed_visit, &feed,
-                                      &last_seq, &head),
+    assert_int_equal(cs_store_changes(store, 0, 0, SIZE_MAX, s_feed_visit,
+                                      &feed, &last_seq, &head),
                      CS_OK);
     cs_store_info_t info;
     assert_int_equal(cs_store_info(store, &info), CS_OK);
@@ -430,8 +430,9 @@ test_store_two_writer_processes_and_a_reader_share_one_store(void **state)
         uint64_t head = 0;
         for (int page = 0; page < 1000; page++) {
             uint64_t seen = 0;
-            assert_int_equal(cs_store_changes(store, since, 512, s_count_visit,
-                                              &seen, &last_seq, &head),
+            assert_int_equal(cs_store_changes(store, since, since, 512,
+                                              s_count_visit, &seen, &last_seq,
+                                              &head),
                              CS_OK);
             assert_true(last_seq >= since);
             if (last_seq == since || last_seq >= head) {

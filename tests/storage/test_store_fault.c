@@ -183,7 +183,7 @@ s_assert_feed_consistent(cs_store_t *store)
     size_t entries = 0;
     uint64_t last_seq = 0;
     uint64_t head = 0;
-    assert_int_equal(cs_store_changes(store, 0, SIZE_MAX, s_count_feed,
+    assert_int_equal(cs_store_changes(store, 0, 0, SIZE_MAX, s_count_feed,
                                       &entries, &last_seq, &head),
                      CS_OK);
     cs_store_info_t info = s_info(store);

@@ -150,8 +150,8 @@ s_feed(cs_store_t *store, uint64_t since)
     s_items_t items = s_items_new();
     uint64_t last_seq = 0;
     uint64_t head = 0;
-    assert_int_equal(cs_store_changes(store, since, SIZE_MAX, s_collect, &items,
-                                      &last_seq, &head),
+    assert_int_equal(cs_store_changes(store, since, since, SIZE_MAX, s_collect,
+                                      &items, &last_seq, &head),
                      CS_OK);
     assert_int_equal(last_seq, head);
     return items;
@@ -320,10 +320,11 @@ test_append_new_equals_import_of_same_data(void **state)
     s_batch_add(batch, "contacts", "e-mixed",
                 s_row(s_stamp(5), "a", "1", "b", "2", NULL));
     cs_value_t newer = cs_value_str("3");
-    assert_int_equal(cs_record_set((cs_record_t *) (uintptr_t)
-                                       batch->deltas[batch->n - 1].record,
-                                   "c", &newer, s_stamp(1), 0, NULL),
-                     CS_OK);
+    assert_int_equal(
+        cs_record_set(
+            (cs_record_t *) (uintptr_t) batch->deltas[batch->n - 1].record, "c",
+            &newer, s_stamp(1), 0, NULL),
+        CS_OK);
     cs_buf_t bytes;
     cs_buf_init(&bytes);
     cs_store_new_t *items = s_as_new(batch, &bytes);
@@ -346,9 +347,9 @@ test_append_new_equals_import_of_same_data(void **state)
     /* what is stored, seqs included, is what import stores */
     char dir[64];
     cs_store_t *other = s_other_store(fix, dir, S_NODE);
-    assert_int_equal(cs_store_import(other, batch->deltas, batch->n, NULL,
-                                     NULL, 0, &stats),
-                     CS_OK);
+    assert_int_equal(
+        cs_store_import(other, batch->deltas, batch->n, NULL, NULL, 0, &stats),
+        CS_OK);
     s_items_t got = s_feed(fix->store, 0);
     s_items_t want = s_feed(other, 0);
     assert_int_equal(got.n, want.n);
@@ -421,8 +422,8 @@ test_matches_says_stored_exactly_so(void **state)
     cs_buf_t bytes;
     cs_buf_init(&bytes);
     cs_store_new_t *items = s_as_new(batch, &bytes);
-    assert_int_equal(cs_store_append_new(fix->store, "contacts", items, 3,
-                                         NULL, NULL, 0, NULL),
+    assert_int_equal(cs_store_append_new(fix->store, "contacts", items, 3, NULL,
+                                         NULL, 0, NULL),
                      CS_OK);
     bool same = false;
     assert_int_equal(cs_store_matches(fix->store, "contacts", "c0001",
@@ -443,9 +444,8 @@ test_matches_says_stored_exactly_so(void **state)
                      CS_EINVAL);
     /* a live edit of the same value: a newer stamp, so no longer "so" */
     cs_store_field_t edit = { .name = "name", .value = cs_value_str("c0001") };
-    assert_int_equal(cs_store_set(fix->store, "contacts", "c0001", &edit, 1,
-                                  NULL),
-                     CS_OK);
+    assert_int_equal(
+        cs_store_set(fix->store, "contacts", "c0001", &edit, 1, NULL), CS_OK);
     assert_int_equal(cs_store_matches(fix->store, "contacts", "c0001",
                                       items[1].canonical, items[1].len, &same),
                      CS_OK);
