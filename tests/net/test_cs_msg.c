@@ -45,13 +45,23 @@ s_mp_be(cs_buf_t *b, uint64_t v, unsigned bytes)
 }
 
 /*  @p width 0: positive fixint; 1, 2, 4, 8: uint 8/16/32/64. */
+/*  Hand-built PULL and CHANGES frames name their items as the frame
+ *  without base ([1, t, epoch, since, ...]): s_mp_head counts base in the
+ *  array header and s_mp_uint_w writes base 0 right after the epoch.
+ *  This is how many uints to write before that base (0: none pending). */
+static unsigned s_base_pending;
+
 static void
 s_mp_uint_w(cs_buf_t *b, uint64_t v, unsigned width)
 {
+    bool base_next = s_base_pending > 0 && --s_base_pending == 0;
     switch (width) {
     case 0:
         assert_true(v < 0x80);
         s_mp_byte(b, (uint8_t) v);
+        if (base_next) {
+            s_mp_byte(b, 0x00);
+        }
         return;
     case 1:
         s_mp_byte(b, 0xcc);
@@ -68,6 +78,9 @@ s_mp_uint_w(cs_buf_t *b, uint64_t v, unsigned width)
         break;
     }
     s_mp_be(b, v, width);
+    if (base_next) {
+        s_mp_byte(b, 0x00);
+    }
 }
 
 /*  In its shortest form. */
@@ -86,6 +99,7 @@ s_mp_uint(cs_buf_t *b, uint64_t v)
 static void
 s_mp_array_w(cs_buf_t *b, uint64_t n, unsigned width)
 {
+    s_base_pending = 0; /* a new frame, or the deltas: no base to add */
     if (width == 0) {
         assert_true(n < 16);
         s_mp_byte(b, (uint8_t) (0x90 | n));
@@ -116,13 +130,17 @@ s_mp_bin_w(cs_buf_t *b, const void *data, size_t len, unsigned width)
     cs_buf_append(b, data, len);
 }
 
-/*  The start of a frame: array header, version, type. */
+/*  The start of a frame: array header, version, type. @p items of a PULL
+ *  or CHANGES do not count base: it is added (base 0, after the epoch). */
 static void
 s_mp_head(cs_buf_t *b, uint64_t items, uint64_t type)
 {
-    s_mp_array(b, items);
+    bool with_base = type == CS_MSG_PULL || type == CS_MSG_CHANGES;
+    s_base_pending = 0;
+    s_mp_array(b, with_base ? items + 1 : items);
     s_mp_uint(b, CS_MSG_VERSION);
     s_mp_uint(b, type);
+    s_base_pending = with_base ? 1 : 0;
 }
 
 /* ---------------- helpers ---------------- */
@@ -380,8 +398,8 @@ test_encode_writes_the_shortest_form_and_appends(void **state)
     cs_buf_reset(&buf);
     cs_msg_t pull = s_pull(0x80, 0x100, 0x10000);
     cs_msg_encode(&pull, &buf);
-    const uint8_t want_pull[] = { 0x95, 0x01, 0x02, 0xcc, 0x80, 0xcd, 0x01,
-                                  0x00, 0xce, 0x00, 0x01, 0x00, 0x00 };
+    const uint8_t want_pull[] = { 0x96, 0x01, 0x02, 0xcc, 0x80, 0x00, 0xcd,
+                                  0x01, 0x00, 0xce, 0x00, 0x01, 0x00, 0x00 };
     assert_int_equal(buf.len, sizeof want_pull);
     assert_memory_equal(buf.data, want_pull, sizeof want_pull);
 
@@ -389,7 +407,7 @@ test_encode_writes_the_shortest_form_and_appends(void **state)
     cs_msg_bytes_t delta = { (const uint8_t *) "ab", 2 };
     cs_msg_t changes = s_changes(1, 2, 3, 4, &delta, 1);
     cs_msg_encode(&changes, &buf);
-    const uint8_t want_changes[] = { 0x97, 0x01, 0x03, 0x01, 0x02, 0x03,
+    const uint8_t want_changes[] = { 0x98, 0x01, 0x03, 0x01, 0x00, 0x02, 0x03,
                                      0x04, 0x91, 0xc4, 0x02, 'a',  'b' };
     assert_int_equal(buf.len, sizeof want_changes);
     assert_memory_equal(buf.data, want_changes, sizeof want_changes);
@@ -532,10 +550,10 @@ s_valid_frames(cs_buf_t *frames, size_t max)
     /* and one in the widest forms */
     cs_buf_t *wide = &frames[ARRAY_LEN(msgs)];
     cs_buf_init(wide);
-    s_mp_array_w(wide, 7, 4);
+    s_mp_array_w(wide, 8, 4);
     s_mp_uint_w(wide, 1, 8);
     s_mp_uint_w(wide, CS_MSG_CHANGES, 8);
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < 5; i++) {
         s_mp_uint_w(wide, 42, 8);
     }
     s_mp_array_w(wide, 2, 4);
@@ -649,7 +667,7 @@ test_wrong_item_counts_are_refused(void **state)
     const struct {
         uint64_t type;
         uint64_t items;
-    } shapes[] = { { CS_MSG_NOTIFY, 4 }, { CS_MSG_PULL, 5 } };
+    } shapes[] = { { CS_MSG_NOTIFY, 4 }, { CS_MSG_PULL, 6 } };
     for (size_t i = 0; i < ARRAY_LEN(shapes); i++) {
         for (uint64_t claim = 0; claim <= 8; claim++) {
             cs_buf_reset(&b);
@@ -671,7 +689,9 @@ test_wrong_item_counts_are_refused(void **state)
         for (int extra = -1; extra <= 1; extra += 2) {
             uint64_t items = shapes[i].items + (uint64_t) extra;
             cs_buf_reset(&b);
-            s_mp_head(&b, items, shapes[i].type);
+            s_mp_array(&b, items); /* no base added: items as given */
+            s_mp_uint(&b, 1);
+            s_mp_uint(&b, shapes[i].type);
             for (uint64_t k = 2; k < items; k++) {
                 s_mp_uint(&b, k);
             }
@@ -883,6 +903,67 @@ test_a_map_instead_of_an_array_is_refused(void **state)
 }
 
 static void
+test_out_of_order_positions_are_refused(void **state)
+{
+    (void) state;
+    cs_buf_t b;
+    cs_buf_init(&b);
+    /* PULL [1, 2, epoch, base, since, max_bytes]: base > since */
+    const uint64_t pulls[][2] = { { 5, 4 }, { 1, 0 }, { 6, 6 } };
+    for (size_t i = 0; i < ARRAY_LEN(pulls); i++) {
+        cs_buf_reset(&b);
+        s_mp_array(&b, 6);
+        s_mp_uint(&b, 1);
+        s_mp_uint(&b, CS_MSG_PULL);
+        s_mp_uint(&b, 9);
+        s_mp_uint(&b, pulls[i][0]);
+        s_mp_uint(&b, pulls[i][1]);
+        s_mp_uint(&b, 100);
+        if (pulls[i][0] <= pulls[i][1]) {
+            cs_msg_t msg;
+            assert_int_equal(cs_msg_decode(b.data, b.len, &msg), CS_OK);
+            assert_int_equal(msg.base, pulls[i][0]);
+            assert_int_equal(msg.since, pulls[i][1]);
+            cs_msg_fini(&msg);
+        } else {
+            s_assert_buf_refused(&b);
+        }
+    }
+    /* CHANGES [1, 3, epoch, base, since, last_seq, head, []] */
+    const struct {
+        uint64_t base, since, last_seq, head;
+        bool ok;
+    } changes[] = {
+        { 0, 0, 0, 0, true },  { 2, 5, 7, 9, true },
+        { 5, 5, 5, 5, true },  { 6, 5, 7, 9, false }, /* base > since */
+        { 2, 5, 4, 9, false },                        /* last < since */
+        { 2, 5, 7, 6, false },                        /* head < last */
+    };
+    for (size_t i = 0; i < ARRAY_LEN(changes); i++) {
+        cs_buf_reset(&b);
+        s_mp_array(&b, 8);
+        s_mp_uint(&b, 1);
+        s_mp_uint(&b, CS_MSG_CHANGES);
+        s_mp_uint(&b, 9);
+        s_mp_uint(&b, changes[i].base);
+        s_mp_uint(&b, changes[i].since);
+        s_mp_uint(&b, changes[i].last_seq);
+        s_mp_uint(&b, changes[i].head);
+        s_mp_array(&b, 0);
+        if (changes[i].ok) {
+            cs_msg_t msg;
+            assert_int_equal(cs_msg_decode(b.data, b.len, &msg), CS_OK);
+            assert_int_equal(msg.base, changes[i].base);
+            assert_int_equal(msg.last_seq, changes[i].last_seq);
+            cs_msg_fini(&msg);
+        } else {
+            s_assert_buf_refused(&b);
+        }
+    }
+    cs_buf_fini(&b);
+}
+
+static void
 test_max_bytes_over_32_bits_is_refused(void **state)
 {
     (void) state;
@@ -1035,7 +1116,7 @@ test_delta_count_bombs_are_refused_before_allocating(void **state)
             if (tail) {
                 s_mp_bin_w(&b, "z", 1, 1);
             }
-            assert_true(b.len <= 15);
+            assert_true(b.len <= 16);
             uint8_t *copy = s_copy(b.data, b.len);
             cs_msg_t msg;
             s_alloc_watch_reset();
@@ -1255,6 +1336,7 @@ main(void)
         cmocka_unit_test(test_wrong_nested_types_are_refused),
         cmocka_unit_test(test_a_map_instead_of_an_array_is_refused),
         cmocka_unit_test(test_max_bytes_over_32_bits_is_refused),
+        cmocka_unit_test(test_out_of_order_positions_are_refused),
         cmocka_unit_test(test_empty_and_oversized_deltas_are_refused),
         cmocka_unit_test(test_frames_over_the_maximum_are_refused),
         cmocka_unit_test(test_delta_count_bombs_are_refused_before_allocating),
