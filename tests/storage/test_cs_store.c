@@ -1055,6 +1055,104 @@ test_store_small_map_grows_up_to_max(void **state)
 }
 
 static void
+test_store_changes_from_base_before_since_keep_older_fields(void **state)
+{
+    s_fix_t *fix = *state;
+    /* r0's name at seq 1, fillers at 2 to 4, r0's phone at 5: r0 is in
+     * the feed at 5 only. A catch-up that began at 0 and has applied up to
+     * 3 must still get r0's name. */
+    assert_int_equal(s_put(fix->store, "c", "r0", "name", "Ada"), CS_OK);
+    char id[8];
+    for (int i = 1; i <= 3; i++) {
+        fix->now++;
+        snprintf(id, sizeof id, "r%d", i);
+        assert_int_equal(s_put(fix->store, "c", id, "name", "filler"), CS_OK);
+    }
+    fix->now++;
+    assert_int_equal(s_put(fix->store, "c", "r0", "phone", "555"), CS_OK);
+    s_items_t items = s_items_new();
+    uint64_t last_seq = 0;
+    uint64_t head = 0;
+    assert_int_equal(cs_store_changes(fix->store, 0, 3, SIZE_MAX, s_collect,
+                                      &items, &last_seq, &head),
+                     CS_OK);
+    assert_int_equal(items.n, 2); /* r3 at 4, r0 at 5 */
+    assert_string_equal(items.items[0].id, "r3");
+    assert_string_equal(items.items[1].id, "r0");
+    assert_int_equal(cs_record_field_count(items.items[1].record), 2);
+    s_assert_field(items.items[1].record, "name", "Ada");
+    s_assert_field(items.items[1].record, "phone", "555");
+    assert_int_equal(last_seq, 5);
+    assert_int_equal(head, 5);
+    s_items_free(&items);
+    /* from base 3: the phone alone (what lost the name before) */
+    items = s_items_new();
+    assert_int_equal(cs_store_changes(fix->store, 3, 3, SIZE_MAX, s_collect,
+                                      &items, &last_seq, &head),
+                     CS_OK);
+    assert_int_equal(items.n, 2);
+    assert_int_equal(cs_record_field_count(items.items[1].record), 1);
+    s_assert_field(items.items[1].record, "phone", "555");
+    s_items_free(&items);
+}
+
+/* Write a 16-byte cursor (epoch, cursor: the value before base) for
+ * @p peer_id with a raw LMDB env. */
+static void
+s_write_old_cursor(const char *dir, uint64_t peer_id, uint64_t epoch,
+                   uint64_t cursor)
+{
+    MDB_env *env = NULL;
+    assert_int_equal(mdb_env_create(&env), 0);
+    assert_int_equal(mdb_env_set_maxdbs(env, 4), 0);
+    assert_int_equal(mdb_env_open(env, dir, 0, 0600), 0);
+    MDB_txn *txn = NULL;
+    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    MDB_dbi peers;
+    assert_int_equal(mdb_dbi_open(txn, "peers", 0, &peers), 0);
+    uint8_t id_bytes[8], value[16];
+    for (int i = 7; i >= 0; i--) {
+        id_bytes[i] = (uint8_t) (peer_id & 0xFF);
+        value[i] = (uint8_t) (epoch & 0xFF);
+        value[8 + i] = (uint8_t) (cursor & 0xFF);
+        peer_id >>= 8;
+        epoch >>= 8;
+        cursor >>= 8;
+    }
+    MDB_val key = { sizeof id_bytes, id_bytes };
+    MDB_val val = { sizeof value, value };
+    assert_int_equal(mdb_put(txn, peers, &key, &val, 0), 0);
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+}
+
+static void
+test_store_peer_cursor_keeps_base_and_old_values_read_base_zero(void **state)
+{
+    s_fix_t *fix = *state;
+    cs_store_peer_t cursor = { .epoch = 5, .cursor = 40, .base = 20 };
+    assert_int_equal(cs_store_apply(fix->store, NULL, 0, 77, &cursor, NULL),
+                     CS_OK);
+    cs_store_peer_t peer;
+    assert_int_equal(cs_store_peer_get(fix->store, 77, &peer), CS_OK);
+    assert_int_equal(peer.epoch, 5);
+    assert_int_equal(peer.cursor, 40);
+    assert_int_equal(peer.base, 20);
+    /* a value written before base existed: base 0 (whole records, safe) */
+    cs_store_destroy(&fix->store);
+    s_write_old_cursor(fix->dir, 78, 6, 50);
+    cs_store_opts_t opts = s_opts(fix);
+    assert_int_equal(cs_store_open(fix->dir, &opts, &fix->store), CS_OK);
+    peer.base = 99;
+    assert_int_equal(cs_store_peer_get(fix->store, 78, &peer), CS_OK);
+    assert_int_equal(peer.epoch, 6);
+    assert_int_equal(peer.cursor, 50);
+    assert_int_equal(peer.base, 0);
+    assert_int_equal(cs_store_peer_get(fix->store, 77, &peer), CS_OK);
+    assert_int_equal(peer.base, 20);
+}
+
+static void
 test_store_peer_cursor_of_unknown_peer_is_enoent(void **state)
 {
     s_fix_t *fix = *state;
@@ -1099,6 +1197,8 @@ main(void)
         S_TEST(test_store_full_map_keeps_acknowledged_writes),
         S_TEST(test_store_small_map_grows_up_to_max),
         S_TEST(test_store_peer_cursor_of_unknown_peer_is_enoent),
+        S_TEST(test_store_changes_from_base_before_since_keep_older_fields),
+        S_TEST(test_store_peer_cursor_keeps_base_and_old_values_read_base_zero),
     };
     return cmocka_run_group_tests_name("storage/cs_store", tests, NULL, NULL);
 }
