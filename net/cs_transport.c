@@ -16,16 +16,22 @@
 #include "net/cs_msg.h"
 #include "net/cs_transport.h"
 
-#define S_ZAP_DOMAIN        "crmsync"
-#define S_HEARTBEAT_IVL     1000 /* ms: ZMTP PING when idle */
-#define S_HEARTBEAT_TIMEOUT 5000 /* ms: no traffic: connection dead */
-#define S_HANDSHAKE_IVL     5000 /* ms: a handshake must end within */
-#define S_RECONNECT_IVL     100  /* ms: first redial, doubling ... */
-#define S_RECONNECT_IVL_MAX 5000 /* ms: ... up to this */
-#define S_SELFCHECK_WAIT    5000 /* ms: for the trusted probe */
-#define S_SELFCHECK_AFTER   300  /* ms: more, for the untrusted one */
-#define S_REBIND_TRIES      250  /* re-creating the ROUTER: bind tries ... */
-#define S_REBIND_WAIT       20   /* ... this many ms apart */
+#define S_ZAP_DOMAIN "crmsync"
+
+/* No ZMTP heartbeats: libzmq 4.3.4 can abort on a crafted PING (libzmq
+ * issue #4364). Dead peers are found by TCP keepalive and TCP_MAXRT; the
+ * sync layer has its own heartbeats. */
+#define S_KEEPALIVE_IDLE    5     /* s: idle before the first TCP probe */
+#define S_KEEPALIVE_INTVL   1     /* s: between probes */
+#define S_KEEPALIVE_CNT     5     /* probes unanswered: connection dead */
+#define S_TCP_MAXRT         10000 /* ms: unacked data: connection dead */
+#define S_HANDSHAKE_IVL     5000  /* ms: a handshake must end within */
+#define S_RECONNECT_IVL     100   /* ms: first redial, doubling ... */
+#define S_RECONNECT_IVL_MAX 5000  /* ms: ... up to this */
+#define S_SELFCHECK_WAIT    5000  /* ms: for the trusted probe */
+#define S_SELFCHECK_AFTER   300   /* ms: more, for the untrusted one */
+#define S_REBIND_TRIES      250   /* re-creating the ROUTER: bind tries ... */
+#define S_REBIND_WAIT       20    /* ... this many ms apart */
 
 typedef enum {
     S_VIA_NONE = 0,
@@ -63,8 +69,11 @@ s_socket_options(zsock_t *sock, zcert_t *cert)
     zcert_apply(cert, sock);
     zsock_set_linger(sock, 0);
     zsock_set_maxmsgsize(sock, (int) CS_MSG_MAX);
-    zsock_set_heartbeat_ivl(sock, S_HEARTBEAT_IVL);
-    zsock_set_heartbeat_timeout(sock, S_HEARTBEAT_TIMEOUT);
+    zsock_set_tcp_keepalive(sock, 1);
+    zsock_set_tcp_keepalive_idle(sock, S_KEEPALIVE_IDLE);
+    zsock_set_tcp_keepalive_intvl(sock, S_KEEPALIVE_INTVL);
+    zsock_set_tcp_keepalive_cnt(sock, S_KEEPALIVE_CNT);
+    zsock_set_tcp_maxrt(sock, S_TCP_MAXRT);
     zsock_set_handshake_ivl(sock, S_HANDSHAKE_IVL);
 }
 

@@ -25,8 +25,9 @@
  *  - Sends never block (ZMQ_DONTWAIT; the ROUTER is mandatory, DEALERs
  *    immediate): a frame that cannot be queued is lost and reported, and
  *    the protocol repairs it (cs_sync). Frames over CS_MSG_MAX make libzmq
- *    drop the connection (ZMQ_MAXMSGSIZE). ZMTP heartbeats find dead
- *    connections; DEALERs reconnect with backoff (100 ms doubling to 5 s).
+ *    drop the connection (ZMQ_MAXMSGSIZE). TCP keepalive and TCP_MAXRT
+ *    find dead connections (no ZMTP heartbeats: libzmq issue #4364);
+ *    DEALERs reconnect with backoff (100 ms doubling to 5 s).
  *
  *  The transport runs on the caller's zloop: frames are handed to a
  *  callback from the loop.
