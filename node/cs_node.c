@@ -493,7 +493,12 @@ cs_node_run(const char *config_path)
                     cs_transport_node_id(node.transport), node.config->data,
                     node.config->bind[0] ? "listening on " : "dial-out only",
                     cs_transport_endpoint(node.transport), node.n_peers);
-        zloop_start(node.loop); /* until SIGTERM or SIGINT */
+        /* zloop_start also returns when a signal interrupts its poll
+         * (EINTR): a SIGHUP asks for a reload (done by s_tick), not a
+         * stop, so poll again unless we were told to stop. */
+        while (zloop_start(node.loop) == 0 && !zsys_interrupted &&
+               s_reload_requested) {
+        }
         zsys_notice("stopping");
         signal(SIGHUP, SIG_DFL);
     }
