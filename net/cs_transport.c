@@ -41,9 +41,10 @@ typedef enum {
 
 typedef struct {
     cs_transport_peer_t conf;
-    zsock_t *dealer;  /* NULL if we don't dial it */
-    zframe_t *route;  /* its last routing id on the ROUTER, or NULL */
-    s_via_t last_via; /* how we last heard from it */
+    zsock_t *dealer;   /* NULL if we don't dial it */
+    zframe_t *route;   /* its last routing id on the ROUTER, or NULL */
+    s_via_t last_via;  /* how we last heard from it */
+    uint64_t rejected; /* its messages dropped here (multipart) */
 } s_peer_t;
 
 struct cs_transport {
@@ -279,12 +280,14 @@ s_router_readable(zloop_t *loop, zsock_t *sock, void *arg)
     }
     zframe_t *route = zmsg_pop(msg);
     zframe_t *body = zmsg_first(msg);
-    s_peer_t *peer = NULL;
-    if (route && body && zmsg_size(msg) == 1) {
-        peer = s_peer_by_key(self, zframe_meta(body, "User-Id"));
-    }
+    s_peer_t *peer =
+        body ? s_peer_by_key(self, zframe_meta(body, "User-Id")) : NULL;
     if (!peer) {
         self->unknown++;
+        zframe_destroy(&route);
+    } else if (zmsg_size(msg) != 1) {
+        /* One message is one frame: a multipart one is not ours. */
+        peer->rejected++;
         zframe_destroy(&route);
     } else {
         zframe_destroy(&peer->route);
@@ -309,7 +312,9 @@ s_dealer_readable(zloop_t *loop, zsock_t *sock, void *arg)
             peer = &self->peers[i];
         }
     }
-    if (msg && peer && zmsg_size(msg) == 1) {
+    if (msg && peer && zmsg_size(msg) != 1) {
+        peer->rejected++; /* one message is one frame */
+    } else if (msg && peer) {
         zframe_t *body = zmsg_first(msg);
         peer->last_via = S_VIA_DEALER;
         self->fn(self->fn_arg, peer->conf.node_id, zframe_data(body),
@@ -574,6 +579,18 @@ uint64_t
 cs_transport_unknown(const cs_transport_t *self)
 {
     return self->unknown;
+}
+
+uint64_t
+cs_transport_rejected(const cs_transport_t *self, uint64_t node_id)
+{
+    assert(self);
+    for (size_t i = 0; i < self->n_peers; i++) {
+        if (self->peers[i].conf.node_id == node_id) {
+            return self->peers[i].rejected;
+        }
+    }
+    return 0;
 }
 
 const char *

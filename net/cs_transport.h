@@ -99,6 +99,11 @@ CS_NODISCARD int cs_transport_send(cs_transport_t *self, uint64_t peer,
 /** Frames dropped because their CURVE key is not a peer's. */
 uint64_t cs_transport_unknown(const cs_transport_t *self);
 
+/** Messages from peer @p node_id that the transport dropped as malformed
+ *  (multipart: one message is one frame); 0 for an unknown node. The
+ *  sync layer counts the frames it cannot decode on its own. */
+uint64_t cs_transport_rejected(const cs_transport_t *self, uint64_t node_id);
+
 /** Our public key (Z85) and node id. */
 const char *cs_transport_public_key(const cs_transport_t *self);
 uint64_t cs_transport_node_id(const cs_transport_t *self);

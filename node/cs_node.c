@@ -251,6 +251,8 @@ s_status_text(s_node_t *self)
         if (cs_sync_peer_stats(self->sync, peer->conf.node_id, &st) != CS_OK) {
             continue;
         }
+        st.rejected +=
+            cs_transport_rejected(self->transport, peer->conf.node_id);
         char base[128];
         snprintf(base, sizeof base, "peers/%s", peer->conf.name);
 #define S_PUT(key, fmt, value)                             \
@@ -331,6 +333,8 @@ s_watch(zloop_t *loop, int timer_id, void *arg)
         if (cs_sync_peer_stats(self->sync, peer->conf.node_id, &st) != CS_OK) {
             continue;
         }
+        st.rejected +=
+            cs_transport_rejected(self->transport, peer->conf.node_id);
         const cs_sync_peer_stats_t *old = &peer->logged;
         const char *name = peer->conf.name;
         if (st.connected != old->connected) {
