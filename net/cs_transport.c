@@ -28,10 +28,13 @@
 #define S_HANDSHAKE_IVL     5000  /* ms: a handshake must end within */
 #define S_RECONNECT_IVL     100   /* ms: first redial, doubling ... */
 #define S_RECONNECT_IVL_MAX 5000  /* ms: ... up to this */
-#define S_SELFCHECK_WAIT    5000  /* ms: for the trusted probe */
-#define S_SELFCHECK_AFTER   300   /* ms: more, for the untrusted one */
-#define S_REBIND_TRIES      250   /* re-creating the ROUTER: bind tries ... */
-#define S_REBIND_WAIT       20    /* ... this many ms apart */
+#define S_MONITOR_EVENTS                                                    \
+    (ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | \
+     ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+#define S_SELFCHECK_WAIT  5000 /* ms: for the trusted probe */
+#define S_SELFCHECK_AFTER 300  /* ms: more, for the untrusted one */
+#define S_REBIND_TRIES    250  /* re-creating the ROUTER: bind tries ... */
+#define S_REBIND_WAIT     20   /* ... this many ms apart */
 
 typedef enum {
     S_VIA_NONE = 0,
@@ -42,6 +45,9 @@ typedef enum {
 typedef struct {
     cs_transport_peer_t conf;
     zsock_t *dealer;   /* NULL if we don't dial it */
+    zsock_t *monitor;  /* the dealer's handshake events, or NULL */
+    int redial_timer;  /* zloop timer of a pending redial, or 0 */
+    int redial_ms;     /* backoff after failed handshakes; 0 after one ok */
     zframe_t *route;   /* its last routing id on the ROUTER, or NULL */
     s_via_t last_via;  /* how we last heard from it */
     uint64_t rejected; /* its messages dropped here (multipart) */
@@ -60,6 +66,7 @@ struct cs_transport {
     s_peer_t *peers;
     size_t n_peers;
     uint64_t unknown;
+    uint64_t monitors; /* monitors made: each has its own endpoint */
 };
 
 /* ---------------- sockets ---------------- */
@@ -92,8 +99,12 @@ s_server_new(zcert_t *cert)
     return sock;
 }
 
+/* A DEALER dialling @p endpoint. With @p monitor, first a PAIR socket
+ * connected to the monitor of its handshakes at inproc://@p monitor (set
+ * to NULL if that fails), so that no event is missed. */
 static zsock_t *
-s_client_new(zcert_t *cert, const char *server_key, const char *endpoint)
+s_client_new(zcert_t *cert, const char *server_key, const char *endpoint,
+             const char *monitor, zsock_t **monitor_p)
 {
     zsock_t *sock = zsock_new(ZMQ_DEALER);
     if (!sock) {
@@ -104,6 +115,18 @@ s_client_new(zcert_t *cert, const char *server_key, const char *endpoint)
     zsock_set_immediate(sock, 1);
     zsock_set_reconnect_ivl(sock, S_RECONNECT_IVL);
     zsock_set_reconnect_ivl_max(sock, S_RECONNECT_IVL_MAX);
+    if (monitor) {
+        *monitor_p = zsock_new(ZMQ_PAIR);
+        if (!*monitor_p ||
+            zmq_socket_monitor(zsock_resolve(sock), monitor,
+                               S_MONITOR_EVENTS) != 0 ||
+            zsock_connect(*monitor_p, "%s", monitor) != 0) {
+            zsys_warning("transport: cannot watch the handshakes with %s: "
+                         "%s (no redial after a refused one)",
+                         endpoint, zmq_strerror(zmq_errno()));
+            zsock_destroy(monitor_p);
+        }
+    }
     if (zsock_connect(sock, "%s", endpoint) != 0) {
         zsys_error("transport: cannot dial %s: %s", endpoint,
                    zmq_strerror(zmq_errno()));
@@ -130,8 +153,8 @@ cs_transport_selfcheck(zcert_t *cert)
     }
     char endpoint[64];
     snprintf(endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", port);
-    good = s_client_new(cert, zcert_public_txt(cert), endpoint);
-    bad = s_client_new(stranger, zcert_public_txt(cert), endpoint);
+    good = s_client_new(cert, zcert_public_txt(cert), endpoint, NULL, NULL);
+    bad = s_client_new(stranger, zcert_public_txt(cert), endpoint, NULL, NULL);
     if (!good || !bad) {
         goto done;
     }
@@ -369,12 +392,27 @@ cs_transport_new(const char *data_dir, zloop_t *loop, cs_transport_recv_fn *fn,
 }
 
 static void
-s_peer_close(cs_transport_t *self, s_peer_t *peer)
+s_dealer_close(cs_transport_t *self, s_peer_t *peer)
 {
+    if (peer->redial_timer) {
+        zloop_timer_end(self->loop, peer->redial_timer);
+        peer->redial_timer = 0;
+    }
+    if (peer->monitor) {
+        zloop_reader_end(self->loop, peer->monitor);
+        zmq_socket_monitor(zsock_resolve(peer->dealer), NULL, 0);
+        zsock_destroy(&peer->monitor);
+    }
     if (peer->dealer) {
         zloop_reader_end(self->loop, peer->dealer);
         zsock_destroy(&peer->dealer);
     }
+}
+
+static void
+s_peer_close(cs_transport_t *self, s_peer_t *peer)
+{
+    s_dealer_close(self, peer);
     zframe_destroy(&peer->route);
 }
 
@@ -454,6 +492,91 @@ cs_transport_bind(cs_transport_t *self, const char *endpoint)
     return CS_OK;
 }
 
+/* ---------------- dialling ---------------- */
+
+static int s_monitor_readable(zloop_t *loop, zsock_t *sock, void *arg);
+
+/* Dial @p peer, watching the handshakes: libzmq does not dial again after
+ * a refused handshake (the peer did not trust us yet, say), we do. */
+static void
+s_dealer_open(cs_transport_t *self, s_peer_t *peer)
+{
+    assert(!peer->dealer && !peer->monitor);
+    char monitor[64];
+    snprintf(monitor, sizeof monitor, "inproc://cs-transport-monitor-%" PRIu64,
+             ++self->monitors);
+    peer->dealer = s_client_new(self->cert, peer->conf.public_key,
+                                peer->conf.endpoint, monitor, &peer->monitor);
+    if (!peer->dealer) {
+        zsock_destroy(&peer->monitor);
+        return;
+    }
+    zloop_reader(self->loop, peer->dealer, s_dealer_readable, self);
+    zloop_reader_set_tolerant(self->loop, peer->dealer);
+    if (peer->monitor) {
+        zloop_reader(self->loop, peer->monitor, s_monitor_readable, self);
+    }
+}
+
+static int
+s_redial(zloop_t *loop, int timer_id, void *arg)
+{
+    (void) loop;
+    cs_transport_t *self = arg;
+    for (size_t i = 0; i < self->n_peers; i++) {
+        s_peer_t *peer = &self->peers[i];
+        if (peer->redial_timer == timer_id) {
+            peer->redial_timer = 0; /* a one-shot timer: zloop ends it */
+            s_dealer_close(self, peer);
+            s_dealer_open(self, peer);
+        }
+    }
+    return 0;
+}
+
+/* A handshake with a peer we dial ended: after a failure, dial again with
+ * backoff (S_RECONNECT_IVL doubling to S_RECONNECT_IVL_MAX). */
+static int
+s_monitor_readable(zloop_t *loop, zsock_t *sock, void *arg)
+{
+    cs_transport_t *self = arg;
+    zmsg_t *msg = zmsg_recv(sock);
+    zframe_t *head = msg ? zmsg_first(msg) : NULL;
+    uint16_t event = 0;
+    if (head && zframe_size(head) >= sizeof event) {
+        memcpy(&event, zframe_data(head), sizeof event);
+    }
+    zmsg_destroy(&msg);
+    s_peer_t *peer = NULL;
+    for (size_t i = 0; i < self->n_peers; i++) {
+        if (self->peers[i].monitor == sock) {
+            peer = &self->peers[i];
+        }
+    }
+    if (!peer || !event) {
+        return 0;
+    }
+    if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+        peer->redial_ms = 0;
+        return 0;
+    }
+    if (peer->redial_timer) {
+        return 0;
+    }
+    if (!peer->redial_ms) {
+        zsys_info("transport: peer %016" PRIx64 " at %s refused our "
+                  "handshake (does it trust our key?); dialling again",
+                  peer->conf.node_id, peer->conf.endpoint);
+    }
+    peer->redial_ms = peer->redial_ms ? 2 * peer->redial_ms : S_RECONNECT_IVL;
+    if (peer->redial_ms > S_RECONNECT_IVL_MAX) {
+        peer->redial_ms = S_RECONNECT_IVL_MAX;
+    }
+    int timer = zloop_timer(loop, (size_t) peer->redial_ms, 1, s_redial, self);
+    peer->redial_timer = timer > 0 ? timer : 0;
+    return 0;
+}
+
 static bool
 s_same_peer(const cs_transport_peer_t *a, const cs_transport_peer_t *b)
 {
@@ -506,12 +629,7 @@ cs_transport_set_peers(cs_transport_t *self, const cs_transport_peer_t *peers,
     for (size_t i = 0; i < n; i++) {
         s_peer_t *peer = &self->peers[i];
         if (peer->conf.endpoint[0] && !peer->dealer) {
-            peer->dealer = s_client_new(self->cert, peer->conf.public_key,
-                                        peer->conf.endpoint);
-            if (peer->dealer) {
-                zloop_reader(self->loop, peer->dealer, s_dealer_readable, self);
-                zloop_reader_set_tolerant(self->loop, peer->dealer);
-            }
+            s_dealer_open(self, peer);
         }
     }
     /* ZAP runs only at the handshake: a removed peer's open inbound
