@@ -16,16 +16,25 @@
 #include "net/cs_msg.h"
 #include "net/cs_transport.h"
 
-#define S_ZAP_DOMAIN        "crmsync"
-#define S_HEARTBEAT_IVL     1000 /* ms: ZMTP PING when idle */
-#define S_HEARTBEAT_TIMEOUT 5000 /* ms: no traffic: connection dead */
-#define S_HANDSHAKE_IVL     5000 /* ms: a handshake must end within */
-#define S_RECONNECT_IVL     100  /* ms: first redial, doubling ... */
-#define S_RECONNECT_IVL_MAX 5000 /* ms: ... up to this */
-#define S_SELFCHECK_WAIT    5000 /* ms: for the trusted probe */
-#define S_SELFCHECK_AFTER   300  /* ms: more, for the untrusted one */
-#define S_REBIND_TRIES      250  /* re-creating the ROUTER: bind tries ... */
-#define S_REBIND_WAIT       20   /* ... this many ms apart */
+#define S_ZAP_DOMAIN "crmsync"
+
+/* No ZMTP heartbeats: libzmq 4.3.4 can abort on a crafted PING (libzmq
+ * issue #4364). Dead peers are found by TCP keepalive and TCP_MAXRT; the
+ * sync layer has its own heartbeats. */
+#define S_KEEPALIVE_IDLE    5     /* s: idle before the first TCP probe */
+#define S_KEEPALIVE_INTVL   1     /* s: between probes */
+#define S_KEEPALIVE_CNT     5     /* probes unanswered: connection dead */
+#define S_TCP_MAXRT         10000 /* ms: unacked data: connection dead */
+#define S_HANDSHAKE_IVL     5000  /* ms: a handshake must end within */
+#define S_RECONNECT_IVL     100   /* ms: first redial, doubling ... */
+#define S_RECONNECT_IVL_MAX 5000  /* ms: ... up to this */
+#define S_MONITOR_EVENTS                                                    \
+    (ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | \
+     ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+#define S_SELFCHECK_WAIT  5000 /* ms: for the trusted probe */
+#define S_SELFCHECK_AFTER 300  /* ms: more, for the untrusted one */
+#define S_REBIND_TRIES    250  /* re-creating the ROUTER: bind tries ... */
+#define S_REBIND_WAIT     20   /* ... this many ms apart */
 
 typedef enum {
     S_VIA_NONE = 0,
@@ -35,9 +44,13 @@ typedef enum {
 
 typedef struct {
     cs_transport_peer_t conf;
-    zsock_t *dealer;  /* NULL if we don't dial it */
-    zframe_t *route;  /* its last routing id on the ROUTER, or NULL */
-    s_via_t last_via; /* how we last heard from it */
+    zsock_t *dealer;   /* NULL if we don't dial it */
+    zsock_t *monitor;  /* the dealer's handshake events, or NULL */
+    int redial_timer;  /* zloop timer of a pending redial, or 0 */
+    int redial_ms;     /* backoff after failed handshakes; 0 after one ok */
+    zframe_t *route;   /* its last routing id on the ROUTER, or NULL */
+    s_via_t last_via;  /* how we last heard from it */
+    uint64_t rejected; /* its messages dropped here (multipart) */
 } s_peer_t;
 
 struct cs_transport {
@@ -53,6 +66,7 @@ struct cs_transport {
     s_peer_t *peers;
     size_t n_peers;
     uint64_t unknown;
+    uint64_t monitors; /* monitors made: each has its own endpoint */
 };
 
 /* ---------------- sockets ---------------- */
@@ -63,8 +77,11 @@ s_socket_options(zsock_t *sock, zcert_t *cert)
     zcert_apply(cert, sock);
     zsock_set_linger(sock, 0);
     zsock_set_maxmsgsize(sock, (int) CS_MSG_MAX);
-    zsock_set_heartbeat_ivl(sock, S_HEARTBEAT_IVL);
-    zsock_set_heartbeat_timeout(sock, S_HEARTBEAT_TIMEOUT);
+    zsock_set_tcp_keepalive(sock, 1);
+    zsock_set_tcp_keepalive_idle(sock, S_KEEPALIVE_IDLE);
+    zsock_set_tcp_keepalive_intvl(sock, S_KEEPALIVE_INTVL);
+    zsock_set_tcp_keepalive_cnt(sock, S_KEEPALIVE_CNT);
+    zsock_set_tcp_maxrt(sock, S_TCP_MAXRT);
     zsock_set_handshake_ivl(sock, S_HANDSHAKE_IVL);
 }
 
@@ -82,8 +99,12 @@ s_server_new(zcert_t *cert)
     return sock;
 }
 
+/* A DEALER dialling @p endpoint. With @p monitor, first a PAIR socket
+ * connected to the monitor of its handshakes at inproc://@p monitor (set
+ * to NULL if that fails), so that no event is missed. */
 static zsock_t *
-s_client_new(zcert_t *cert, const char *server_key, const char *endpoint)
+s_client_new(zcert_t *cert, const char *server_key, const char *endpoint,
+             const char *monitor, zsock_t **monitor_p)
 {
     zsock_t *sock = zsock_new(ZMQ_DEALER);
     if (!sock) {
@@ -94,6 +115,18 @@ s_client_new(zcert_t *cert, const char *server_key, const char *endpoint)
     zsock_set_immediate(sock, 1);
     zsock_set_reconnect_ivl(sock, S_RECONNECT_IVL);
     zsock_set_reconnect_ivl_max(sock, S_RECONNECT_IVL_MAX);
+    if (monitor) {
+        *monitor_p = zsock_new(ZMQ_PAIR);
+        if (!*monitor_p ||
+            zmq_socket_monitor(zsock_resolve(sock), monitor,
+                               S_MONITOR_EVENTS) != 0 ||
+            zsock_connect(*monitor_p, "%s", monitor) != 0) {
+            zsys_warning("transport: cannot watch the handshakes with %s: "
+                         "%s (no redial after a refused one)",
+                         endpoint, zmq_strerror(zmq_errno()));
+            zsock_destroy(monitor_p);
+        }
+    }
     if (zsock_connect(sock, "%s", endpoint) != 0) {
         zsys_error("transport: cannot dial %s: %s", endpoint,
                    zmq_strerror(zmq_errno()));
@@ -120,8 +153,8 @@ cs_transport_selfcheck(zcert_t *cert)
     }
     char endpoint[64];
     snprintf(endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", port);
-    good = s_client_new(cert, zcert_public_txt(cert), endpoint);
-    bad = s_client_new(stranger, zcert_public_txt(cert), endpoint);
+    good = s_client_new(cert, zcert_public_txt(cert), endpoint, NULL, NULL);
+    bad = s_client_new(stranger, zcert_public_txt(cert), endpoint, NULL, NULL);
     if (!good || !bad) {
         goto done;
     }
@@ -270,12 +303,14 @@ s_router_readable(zloop_t *loop, zsock_t *sock, void *arg)
     }
     zframe_t *route = zmsg_pop(msg);
     zframe_t *body = zmsg_first(msg);
-    s_peer_t *peer = NULL;
-    if (route && body && zmsg_size(msg) == 1) {
-        peer = s_peer_by_key(self, zframe_meta(body, "User-Id"));
-    }
+    s_peer_t *peer =
+        body ? s_peer_by_key(self, zframe_meta(body, "User-Id")) : NULL;
     if (!peer) {
         self->unknown++;
+        zframe_destroy(&route);
+    } else if (zmsg_size(msg) != 1) {
+        /* One message is one frame: a multipart one is not ours. */
+        peer->rejected++;
         zframe_destroy(&route);
     } else {
         zframe_destroy(&peer->route);
@@ -300,7 +335,9 @@ s_dealer_readable(zloop_t *loop, zsock_t *sock, void *arg)
             peer = &self->peers[i];
         }
     }
-    if (msg && peer && zmsg_size(msg) == 1) {
+    if (msg && peer && zmsg_size(msg) != 1) {
+        peer->rejected++; /* one message is one frame */
+    } else if (msg && peer) {
         zframe_t *body = zmsg_first(msg);
         peer->last_via = S_VIA_DEALER;
         self->fn(self->fn_arg, peer->conf.node_id, zframe_data(body),
@@ -355,12 +392,27 @@ cs_transport_new(const char *data_dir, zloop_t *loop, cs_transport_recv_fn *fn,
 }
 
 static void
-s_peer_close(cs_transport_t *self, s_peer_t *peer)
+s_dealer_close(cs_transport_t *self, s_peer_t *peer)
 {
+    if (peer->redial_timer) {
+        zloop_timer_end(self->loop, peer->redial_timer);
+        peer->redial_timer = 0;
+    }
+    if (peer->monitor) {
+        zloop_reader_end(self->loop, peer->monitor);
+        zmq_socket_monitor(zsock_resolve(peer->dealer), NULL, 0);
+        zsock_destroy(&peer->monitor);
+    }
     if (peer->dealer) {
         zloop_reader_end(self->loop, peer->dealer);
         zsock_destroy(&peer->dealer);
     }
+}
+
+static void
+s_peer_close(cs_transport_t *self, s_peer_t *peer)
+{
+    s_dealer_close(self, peer);
     zframe_destroy(&peer->route);
 }
 
@@ -440,6 +492,91 @@ cs_transport_bind(cs_transport_t *self, const char *endpoint)
     return CS_OK;
 }
 
+/* ---------------- dialling ---------------- */
+
+static int s_monitor_readable(zloop_t *loop, zsock_t *sock, void *arg);
+
+/* Dial @p peer, watching the handshakes: libzmq does not dial again after
+ * a refused handshake (the peer did not trust us yet, say), we do. */
+static void
+s_dealer_open(cs_transport_t *self, s_peer_t *peer)
+{
+    assert(!peer->dealer && !peer->monitor);
+    char monitor[64];
+    snprintf(monitor, sizeof monitor, "inproc://cs-transport-monitor-%" PRIu64,
+             ++self->monitors);
+    peer->dealer = s_client_new(self->cert, peer->conf.public_key,
+                                peer->conf.endpoint, monitor, &peer->monitor);
+    if (!peer->dealer) {
+        zsock_destroy(&peer->monitor);
+        return;
+    }
+    zloop_reader(self->loop, peer->dealer, s_dealer_readable, self);
+    zloop_reader_set_tolerant(self->loop, peer->dealer);
+    if (peer->monitor) {
+        zloop_reader(self->loop, peer->monitor, s_monitor_readable, self);
+    }
+}
+
+static int
+s_redial(zloop_t *loop, int timer_id, void *arg)
+{
+    (void) loop;
+    cs_transport_t *self = arg;
+    for (size_t i = 0; i < self->n_peers; i++) {
+        s_peer_t *peer = &self->peers[i];
+        if (peer->redial_timer == timer_id) {
+            peer->redial_timer = 0; /* a one-shot timer: zloop ends it */
+            s_dealer_close(self, peer);
+            s_dealer_open(self, peer);
+        }
+    }
+    return 0;
+}
+
+/* A handshake with a peer we dial ended: after a failure, dial again with
+ * backoff (S_RECONNECT_IVL doubling to S_RECONNECT_IVL_MAX). */
+static int
+s_monitor_readable(zloop_t *loop, zsock_t *sock, void *arg)
+{
+    cs_transport_t *self = arg;
+    zmsg_t *msg = zmsg_recv(sock);
+    zframe_t *head = msg ? zmsg_first(msg) : NULL;
+    uint16_t event = 0;
+    if (head && zframe_size(head) >= sizeof event) {
+        memcpy(&event, zframe_data(head), sizeof event);
+    }
+    zmsg_destroy(&msg);
+    s_peer_t *peer = NULL;
+    for (size_t i = 0; i < self->n_peers; i++) {
+        if (self->peers[i].monitor == sock) {
+            peer = &self->peers[i];
+        }
+    }
+    if (!peer || !event) {
+        return 0;
+    }
+    if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+        peer->redial_ms = 0;
+        return 0;
+    }
+    if (peer->redial_timer) {
+        return 0;
+    }
+    if (!peer->redial_ms) {
+        zsys_info("transport: peer %016" PRIx64 " at %s refused our "
+                  "handshake (does it trust our key?); dialling again",
+                  peer->conf.node_id, peer->conf.endpoint);
+    }
+    peer->redial_ms = peer->redial_ms ? 2 * peer->redial_ms : S_RECONNECT_IVL;
+    if (peer->redial_ms > S_RECONNECT_IVL_MAX) {
+        peer->redial_ms = S_RECONNECT_IVL_MAX;
+    }
+    int timer = zloop_timer(loop, (size_t) peer->redial_ms, 1, s_redial, self);
+    peer->redial_timer = timer > 0 ? timer : 0;
+    return 0;
+}
+
 static bool
 s_same_peer(const cs_transport_peer_t *a, const cs_transport_peer_t *b)
 {
@@ -492,12 +629,7 @@ cs_transport_set_peers(cs_transport_t *self, const cs_transport_peer_t *peers,
     for (size_t i = 0; i < n; i++) {
         s_peer_t *peer = &self->peers[i];
         if (peer->conf.endpoint[0] && !peer->dealer) {
-            peer->dealer = s_client_new(self->cert, peer->conf.public_key,
-                                        peer->conf.endpoint);
-            if (peer->dealer) {
-                zloop_reader(self->loop, peer->dealer, s_dealer_readable, self);
-                zloop_reader_set_tolerant(self->loop, peer->dealer);
-            }
+            s_dealer_open(self, peer);
         }
     }
     /* ZAP runs only at the handshake: a removed peer's open inbound
@@ -565,6 +697,18 @@ uint64_t
 cs_transport_unknown(const cs_transport_t *self)
 {
     return self->unknown;
+}
+
+uint64_t
+cs_transport_rejected(const cs_transport_t *self, uint64_t node_id)
+{
+    assert(self);
+    for (size_t i = 0; i < self->n_peers; i++) {
+        if (self->peers[i].conf.node_id == node_id) {
+            return self->peers[i].rejected;
+        }
+    }
+    return 0;
 }
 
 const char *

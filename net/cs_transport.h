@@ -25,8 +25,9 @@
  *  - Sends never block (ZMQ_DONTWAIT; the ROUTER is mandatory, DEALERs
  *    immediate): a frame that cannot be queued is lost and reported, and
  *    the protocol repairs it (cs_sync). Frames over CS_MSG_MAX make libzmq
- *    drop the connection (ZMQ_MAXMSGSIZE). ZMTP heartbeats find dead
- *    connections; DEALERs reconnect with backoff (100 ms doubling to 5 s).
+ *    drop the connection (ZMQ_MAXMSGSIZE). TCP keepalive and TCP_MAXRT
+ *    find dead connections (no ZMTP heartbeats: libzmq issue #4364);
+ *    DEALERs reconnect with backoff (100 ms doubling to 5 s).
  *
  *  The transport runs on the caller's zloop: frames are handed to a
  *  callback from the loop.
@@ -97,6 +98,11 @@ CS_NODISCARD int cs_transport_send(cs_transport_t *self, uint64_t peer,
 
 /** Frames dropped because their CURVE key is not a peer's. */
 uint64_t cs_transport_unknown(const cs_transport_t *self);
+
+/** Messages from peer @p node_id that the transport dropped as malformed
+ *  (multipart: one message is one frame); 0 for an unknown node. The
+ *  sync layer counts the frames it cannot decode on its own. */
+uint64_t cs_transport_rejected(const cs_transport_t *self, uint64_t node_id);
 
 /** Our public key (Z85) and node id. */
 const char *cs_transport_public_key(const cs_transport_t *self);

@@ -251,6 +251,8 @@ s_status_text(s_node_t *self)
         if (cs_sync_peer_stats(self->sync, peer->conf.node_id, &st) != CS_OK) {
             continue;
         }
+        st.rejected +=
+            cs_transport_rejected(self->transport, peer->conf.node_id);
         char base[128];
         snprintf(base, sizeof base, "peers/%s", peer->conf.name);
 #define S_PUT(key, fmt, value)                             \
@@ -332,6 +334,8 @@ s_watch(zloop_t *loop, int timer_id, void *arg)
         if (cs_sync_peer_stats(self->sync, peer->conf.node_id, &st) != CS_OK) {
             continue;
         }
+        st.rejected +=
+            cs_transport_rejected(self->transport, peer->conf.node_id);
         const cs_sync_peer_stats_t *old = &peer->logged;
         const char *name = peer->conf.name;
         if (st.connected != old->connected) {
@@ -494,7 +498,12 @@ cs_node_run(const char *config_path)
                     cs_transport_node_id(node.transport), node.config->data,
                     node.config->bind[0] ? "listening on " : "dial-out only",
                     cs_transport_endpoint(node.transport), node.n_peers);
-        zloop_start(node.loop); /* until SIGTERM or SIGINT */
+        /* zloop_start also returns when a signal interrupts its poll
+         * (EINTR): a SIGHUP asks for a reload (done by s_tick), not a
+         * stop, so poll again unless we were told to stop. */
+        while (zloop_start(node.loop) == 0 && !zsys_interrupted &&
+               s_reload_requested) {
+        }
         zsys_notice("stopping");
         signal(SIGHUP, SIG_DFL);
     }

@@ -818,8 +818,10 @@ s_plan_build(s_seed_t *self, const char *const *names, size_t count,
     /* Fields in name order: records keep them so, and writing them in
      * that order appends instead of inserting. Two sources for one field
      * would make the result depend on which is written last. */
-    qsort(plan->targets, plan->target_count, sizeof *plan->targets,
-          s_target_order);
+    if (plan->target_count > 0) { /* qsort's base must not be NULL */
+        qsort(plan->targets, plan->target_count, sizeof *plan->targets,
+              s_target_order);
+    }
     for (size_t t = 1; t < plan->target_count; t++) {
         if (strcmp(plan->targets[t - 1].field, plan->targets[t].field) == 0) {
             s_plan_fail(plan,
@@ -1370,6 +1372,9 @@ s_sort_by_id(s_batch_t *batch)
 {
     for (size_t i = 0; i < batch->n; i++) {
         batch->order[i] = i;
+    }
+    if (batch->n == 0) {
+        return; /* an empty batch may have no order array: qsort(NULL) */
     }
     s_sorting = batch;
     qsort(batch->order, batch->n, sizeof *batch->order, s_order_by_id);

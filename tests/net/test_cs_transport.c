@@ -1,6 +1,6 @@
 /*  test_cs_transport - the CURVE transport on loopback: the ZAP self-check
  *  with and without a handler, frames both ways, an unknown key refused,
- *  dialling out, and revocation.
+ *  dialling out, a multipart message rejected, and revocation.
  *  SPDX-License-Identifier: MIT
  *
  *  One process may run one ZAP handler, so the peers here are plain CZMQ
@@ -198,6 +198,18 @@ test_transport(void **state)
     assert_int_equal(fix.n_frames, 3);
     assert_string_equal(fix.text[2], "still");
 
+    /* One message is one frame: a multipart message from a peer is
+     * dropped and counted against it; the next single frame gets in. */
+    assert_int_equal(cs_transport_rejected(fix.tr, friend.node_id), 0);
+    zstr_sendm(friend_sock, "two");
+    zstr_send(friend_sock, "parts");
+    zstr_send(friend_sock, "after");
+    s_pump_until(&fix, 4, 5000);
+    assert_int_equal(fix.n_frames, 4);
+    assert_string_equal(fix.text[3], "after");
+    assert_int_equal(cs_transport_rejected(fix.tr, friend.node_id), 1);
+    assert_int_equal(cs_transport_unknown(fix.tr), 0);
+
     /* Revocation: the friend is removed. Its open connection is closed
      * and its new handshakes fail: nothing more arrives from it. */
     assert_int_equal(cs_transport_set_peers(fix.tr, &peers[1], 1), CS_OK);
@@ -208,7 +220,7 @@ test_transport(void **state)
         zstr_send(friend_sock, "revoked");
         s_pump(&fix, 100);
     }
-    assert_int_equal(fix.n_frames, 3);
+    assert_int_equal(fix.n_frames, 4);
     /* Closed and refused by zauth (reloaded), not merely dropped. */
     assert_int_equal(cs_transport_unknown(fix.tr), 0);
 
