@@ -229,7 +229,9 @@ s_on_notify(cs_sync_t *self, s_peer_t *p, const cs_msg_t *msg, uint64_t now)
     }
     if (msg->epoch != p->cursor.epoch) {
         s_pull(self, p, (cs_sync_cursor_t){ msg->epoch, 0, 0 }, now);
-    } else if (msg->head > p->cursor.seq) {
+    } else if (msg->head != p->cursor.seq) {
+        /* Ahead: there is more. Behind: its feed went back; our pull
+         * tells it so (s_on_pull). */
         s_pull(self, p, p->cursor, now);
     }
 }
@@ -243,6 +245,13 @@ s_on_pull(cs_sync_t *self, s_peer_t *p, const cs_msg_t *msg, uint64_t now)
         return; /* the peer's pull times out and it tries again */
     }
     bool ours = msg->epoch == epoch;
+    if (ours && msg->since > head) {
+        /* The peer applied our feed past its head: we went back in time. */
+        if (self->ops.renew_epoch(self->ops.arg, &epoch) != CS_OK) {
+            return;
+        }
+        ours = false;
+    }
     uint64_t base = ours ? msg->base : 0;
     uint64_t since = ours ? msg->since : 0;
     uint32_t max_bytes = msg->max_bytes < self->opts.batch_bytes

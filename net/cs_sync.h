@@ -26,6 +26,13 @@
  *    again after it, still arrives.
  *  - A PULL is answered with CHANGES from ops->changes: from its @c base
  *    and @c since if the PULL's epoch is ours, else from 0 and 0.
+ *  - A PULL of our epoch from past our head means that our feed went back
+ *    in time (the store was restored from an older copy) and that its
+ *    next seqs would be used again for other changes, which the peer
+ *    would skip. We take a new epoch (ops->renew_epoch) and answer from 0
+ *    and 0; every peer then starts again, as for a wiped store. A NOTIFY
+ *    of our cursor's epoch with a head behind our cursor makes us pull
+ *    at once, so that the peer finds out.
  *  - A CHANGES is applied only if it continues our cursor: same epoch,
  *    @c base and @c since equal to our cursor's base and seq, or base and
  *    since 0 with an epoch other than our cursor's (the peer was wiped or
@@ -121,6 +128,10 @@ typedef struct {
      *  stored, the cursor stays. */
     int (*apply)(void *arg, uint64_t peer, const cs_msg_t *changes,
                  cs_sync_cursor_t next, cs_sync_applied_t *res);
+    /** Give our store a new epoch (cs_store_renew_epoch) and return it in
+     *  @p epoch. Called when a peer pulls from past our head: our feed
+     *  went back in time. @return CS_OK or an error. */
+    int (*renew_epoch)(void *arg, uint64_t *epoch);
     /** Send @p msg to @p peer. @return CS_OK if handed to the transport;
      *  CS_EAGAIN if it could not be (no connection, queue full): the
      *  message is lost, as any message may be. */

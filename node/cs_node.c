@@ -49,6 +49,7 @@ typedef struct {
     cs_buf_t frame; /* encoding buffer */
     int64_t started;
     uint64_t unknown_logged;
+    uint64_t marked_epoch, marked_head; /* the data directory's feed mark */
 } s_node_t;
 
 static volatile sig_atomic_t s_reload_requested;
@@ -321,13 +322,32 @@ s_tick(zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
+/* Bring the data directory's feed mark up to the store's head (see
+ * cs_datadir_open: it reveals a store restored from an older copy). */
+static void
+s_mark(s_node_t *self)
+{
+    cs_store_info_t info;
+    if (cs_store_info(self->store, &info) != CS_OK ||
+        (info.epoch == self->marked_epoch &&
+         info.feed_head == self->marked_head)) {
+        return;
+    }
+    if (cs_datadir_mark(self->config->data, info.epoch, info.feed_head) ==
+        CS_OK) {
+        self->marked_epoch = info.epoch;
+        self->marked_head = info.feed_head;
+    }
+}
+
 /* Log what changed in a peer's counters: connections, and anything
- * refused, skewed or failing. */
+ * refused, skewed or failing; move the feed mark. */
 static int
 s_watch(zloop_t *loop, int timer_id, void *arg)
 {
     (void) loop, (void) timer_id;
     s_node_t *self = arg;
+    s_mark(self);
     for (size_t i = 0; i < self->n_peers; i++) {
         s_peer_t *peer = &self->peers[i];
         cs_sync_peer_stats_t st;
@@ -424,6 +444,9 @@ s_destroy(s_node_t *self)
     cs_transport_destroy(&self->transport);
     zsock_destroy(&self->status);
     cs_syncstore_destroy(&self->syncstore);
+    if (self->store) {
+        s_mark(self);
+    }
     cs_store_destroy(&self->store);
     zloop_destroy(&self->loop);
     cs_config_destroy(&self->config);

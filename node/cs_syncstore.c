@@ -6,8 +6,11 @@
  *  CS_MSG_MAX bytes on the wire.
  */
 #include <assert.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <czmq.h>
 
 #include "node/cs_syncstore.h"
 
@@ -294,6 +297,20 @@ out_release:
 
 /*  The send of cs_sync_ops_t: ops->arg is the syncstore. */
 static int
+s_renew_epoch(void *arg, uint64_t *epoch)
+{
+    cs_syncstore_t *self = arg;
+    int rc = cs_store_renew_epoch(self->store, epoch);
+    if (rc == CS_OK) {
+        zsys_warning("a peer has applied our change feed past its head: "
+                     "this store was restored from an older copy; new epoch "
+                     "%016" PRIx64 ", so every peer pulls it all again",
+                     *epoch);
+    }
+    return rc;
+}
+
+static int
 s_send(void *arg, uint64_t peer, const cs_msg_t *msg)
 {
     cs_syncstore_t *self = arg;
@@ -315,5 +332,6 @@ cs_syncstore_ops(cs_syncstore_t *self, cs_syncstore_send_fn *send,
     ops->cursor = s_cursor;
     ops->changes = s_changes;
     ops->apply = s_apply;
+    ops->renew_epoch = s_renew_epoch;
     ops->send = s_send;
 }

@@ -642,6 +642,17 @@ s_create_cb(s_txn_t *t, void *arg)
     return rc;
 }
 
+/* A random epoch other than @p old; never 0, which reads as "no epoch". */
+static uint64_t
+s_epoch_new(uint64_t old)
+{
+    uint64_t epoch = 0;
+    while (epoch == 0 || epoch == old) {
+        randombytes_buf(&epoch, sizeof epoch);
+    }
+    return epoch;
+}
+
 int
 cs_store_create(const char *dir, uint64_t node_id)
 {
@@ -650,10 +661,7 @@ cs_store_create(const char *dir, uint64_t node_id)
         s_log("sodium_init failed");
         return CS_EIO;
     }
-    s_create_t ctx = { .node_id = node_id, .epoch = 0 };
-    while (ctx.epoch == 0) { /* 0 would read as "no epoch" to a peer */
-        randombytes_buf(&ctx.epoch, sizeof ctx.epoch);
-    }
+    s_create_t ctx = { .node_id = node_id, .epoch = s_epoch_new(0) };
     cs_store_t *self = calloc(1, sizeof *self);
     if (!self) {
         abort();
@@ -814,6 +822,26 @@ cs_store_epoch(const cs_store_t *self)
     return self->epoch;
 }
 
+static int
+s_renew_epoch_cb(s_txn_t *t, void *arg)
+{
+    return s_meta_put(t, S_META_EPOCH, *(const uint64_t *) arg);
+}
+
+int
+cs_store_renew_epoch(cs_store_t *self, uint64_t *epoch)
+{
+    assert(self);
+    assert(epoch);
+    uint64_t fresh = s_epoch_new(self->epoch);
+    int rc = s_write(self, s_renew_epoch_cb, &fresh);
+    if (rc == CS_OK) {
+        self->epoch = fresh;
+        *epoch = fresh;
+    }
+    return rc;
+}
+
 int
 cs_store_info(cs_store_t *self, cs_store_info_t *info)
 {
@@ -825,8 +853,13 @@ cs_store_info(cs_store_t *self, cs_store_info_t *info)
     if (rc != CS_OK) {
         return rc;
     }
-    cs_store_info_t out = { .node_id = self->node_id, .epoch = self->epoch };
-    rc = s_meta_get(&t, S_META_FEED_HEAD, &out.feed_head);
+    /* The epoch from meta, not the one read at open: another process may
+     * have renewed it since (cs_store_renew_epoch). */
+    cs_store_info_t out = { .node_id = self->node_id };
+    rc = s_meta_get(&t, S_META_EPOCH, &out.epoch);
+    if (rc == CS_OK) {
+        rc = s_meta_get(&t, S_META_FEED_HEAD, &out.feed_head);
+    }
     if (rc == CS_OK) {
         rc = s_meta_get(&t, S_META_LAST_HLC, &out.last_hlc);
     }

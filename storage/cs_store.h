@@ -125,6 +125,13 @@ void cs_store_destroy(cs_store_t **self_p);
 uint64_t cs_store_node_id(const cs_store_t *self);
 uint64_t cs_store_epoch(const cs_store_t *self);
 
+/** Give the environment a new random epoch, stored at once, and return it
+ *  in @p epoch. For a feed that went back in time (the store was restored
+ *  from an older copy): peers then restart their cursors on us at 0, as
+ *  for a wiped store, instead of skipping the seqs used again.
+ *  @return CS_OK; an error of the write. */
+CS_NODISCARD int cs_store_renew_epoch(cs_store_t *self, uint64_t *epoch);
+
 /** Store-wide numbers, read in one transaction. */
 CS_NODISCARD int cs_store_info(cs_store_t *self, cs_store_info_t *info);
 

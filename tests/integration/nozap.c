@@ -12,7 +12,7 @@
 void
 zauth(zsock_t *pipe, void *unused)
 {
-    (void)unused;
+    (void) unused;
     zsock_signal(pipe, 0);
     while (true) {
         zmsg_t *command = zmsg_recv(pipe);

@@ -16,22 +16,23 @@
 
 #include "net/cs_sync.h"
 
-#define EPOCH_US UINT64_C(0xe1e1e1e1) /* our store's epoch */
-#define EPOCH_P  UINT64_C(0xe2e2e2e2) /* peer 2's epoch */
-#define EPOCH_Q  UINT64_C(0xe3e3e3e3) /* peer 2's epoch after a wipe */
-#define PEER     UINT64_C(2)
-#define OTHER    UINT64_C(3)
-#define STRANGER UINT64_C(9)
-#define T0       UINT64_C(1000000)
-#define HB       UINT64_C(1000)  /* heartbeat_ms */
-#define PEER_TO  UINT64_C(5000)  /* peer_timeout_ms */
-#define PULL_TO  UINT64_C(10000) /* pull_timeout_ms */
-#define AE       UINT64_C(30000) /* anti_entropy_ms */
-#define BATCH    1000u           /* batch_bytes */
-#define PER_SEQ  10u             /* fake feed: bytes per seq */
-#define SENT_MAX 512u
-#define CURS_MAX 8u
-#define DELTAS   16u
+#define EPOCH_US  UINT64_C(0xe1e1e1e1) /* our store's epoch */
+#define EPOCH_P   UINT64_C(0xe2e2e2e2) /* peer 2's epoch */
+#define EPOCH_Q   UINT64_C(0xe3e3e3e3) /* peer 2's epoch after a wipe */
+#define EPOCH_NEW UINT64_C(0xe4e4e4e4) /* our epoch after a renewal */
+#define PEER      UINT64_C(2)
+#define OTHER     UINT64_C(3)
+#define STRANGER  UINT64_C(9)
+#define T0        UINT64_C(1000000)
+#define HB        UINT64_C(1000)  /* heartbeat_ms */
+#define PEER_TO   UINT64_C(5000)  /* peer_timeout_ms */
+#define PULL_TO   UINT64_C(10000) /* pull_timeout_ms */
+#define AE        UINT64_C(30000) /* anti_entropy_ms */
+#define BATCH     1000u           /* batch_bytes */
+#define PER_SEQ   10u             /* fake feed: bytes per seq */
+#define SENT_MAX  512u
+#define CURS_MAX  8u
+#define DELTAS    16u
 
 /* ---------------- the fake store and transport ---------------- */
 
@@ -66,6 +67,9 @@ typedef struct {
     cs_sync_cursor_t next;       /* cursor of the last call */
     int apply_rc;                /* what apply returns */
     cs_sync_applied_t apply_res; /* what it reports */
+    /* renew_epoch: the new epoch is EPOCH_NEW */
+    int renew_calls; /* calls */
+    int renew_rc;    /* what renew_epoch returns */
     /* send */
     s_sent_t sent[SENT_MAX]; /* everything sent */
     size_t n_sent;           /* used */
@@ -154,6 +158,19 @@ s_fake_apply(void *arg, uint64_t peer, const cs_msg_t *changes,
 }
 
 static int
+s_fake_renew_epoch(void *arg, uint64_t *epoch)
+{
+    s_fake_t *f = arg;
+    f->renew_calls++;
+    if (f->renew_rc != CS_OK) {
+        return f->renew_rc;
+    }
+    f->epoch = EPOCH_NEW;
+    *epoch = f->epoch;
+    return CS_OK;
+}
+
+static int
 s_fake_send(void *arg, uint64_t peer, const cs_msg_t *msg)
 {
     s_fake_t *f = arg;
@@ -181,6 +198,7 @@ s_ops(s_fake_t *f)
                           .cursor = s_fake_cursor,
                           .changes = s_fake_changes,
                           .apply = s_fake_apply,
+                          .renew_epoch = s_fake_renew_epoch,
                           .send = s_fake_send };
     return ops;
 }
@@ -1216,6 +1234,49 @@ test_sync_serves_pull_from_its_base(void **state)
     s_fix_destroy(&fix);
 }
 
+/* A pull of our epoch from past our head: our store went back in time
+ * (restored from an older copy). A new epoch, served from 0. */
+static void
+test_sync_pull_past_head_renews_epoch(void **state)
+{
+    (void) state;
+    s_fix_t *fix = s_fix_new(s_head_30);
+    s_recv(fix, PEER, s_pull_msg(EPOCH_US, 30, 100)); /* at the head: fine */
+    assert_int_equal(fix->fake.renew_calls, 0);
+    s_expect_changes(fix, PEER, 30, 30, 30);
+    fix->fake.renew_rc = CS_EIO; /* cannot renew: no answer */
+    s_recv(fix, PEER, s_pull_msg(EPOCH_US, 31, 100));
+    assert_int_equal(fix->fake.renew_calls, 1);
+    s_expect_none(fix);
+    assert_int_equal(fix->fake.epoch, EPOCH_US);
+    fix->fake.renew_rc = CS_OK;
+    cs_msg_t pull = s_pull_msg(EPOCH_US, 40, 100);
+    pull.base = 35;
+    s_recv(fix, PEER, pull);
+    assert_int_equal(fix->fake.renew_calls, 2);
+    assert_int_equal(fix->fake.changes_base, 0);
+    s_expect_changes(fix, PEER, 0, 10, 30); /* fake.epoch is EPOCH_NEW */
+    assert_int_equal(fix->fake.epoch, EPOCH_NEW);
+    /* the old epoch is now another one's: served from 0, no renewal */
+    s_recv(fix, OTHER, s_pull_msg(EPOCH_US, 40, 100));
+    assert_int_equal(fix->fake.renew_calls, 2);
+    s_expect_changes(fix, OTHER, 0, 10, 30);
+    s_fix_destroy(&fix);
+}
+
+/* A notice of our cursor's epoch behind our cursor: pull at once, so that
+ * the peer sees that its feed went back. */
+static void
+test_sync_notice_behind_cursor_pulls(void **state)
+{
+    (void) state;
+    s_fix_t *fix = s_fix_new(s_cursor_p5);
+    s_recv(fix, PEER, s_notify(EPOCH_P, 3));
+    s_expect_pull(fix, PEER, EPOCH_P, 5, BATCH);
+    s_expect_none(fix);
+    s_fix_destroy(&fix);
+}
+
 static void
 test_sync_serves_at_most_batch_bytes(void **state)
 {
@@ -1291,6 +1352,8 @@ main(void)
         cmocka_unit_test(test_sync_stored_base_is_pulled_and_kept),
         cmocka_unit_test(test_sync_epoch_change_resets_base),
         cmocka_unit_test(test_sync_serves_pull_from_its_base),
+        cmocka_unit_test(test_sync_pull_past_head_renews_epoch),
+        cmocka_unit_test(test_sync_notice_behind_cursor_pulls),
         cmocka_unit_test(test_sync_changes_without_pull_applied),
         cmocka_unit_test(test_sync_changes_with_nothing_new_skip_apply),
         cmocka_unit_test(test_sync_apply_error_keeps_cursor),
