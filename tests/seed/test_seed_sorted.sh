@@ -23,7 +23,7 @@ seed_opts=(-c contacts -i Id --timestamp-column LastModifiedDate
 
 # only the store's own files may be left in a data directory
 check_clean_dir() {
-    check_eq "$1: no temporary file left" "data.mdb lock.mdb node.cert node.cert_secret" \
+    check_eq "$1: no temporary file left" "data.mdb feed.mark lock.mdb node.cert node.cert_secret" \
         "$(find "$2" -mindepth 1 -maxdepth 1 -printf '%f\n' | sort |
             tr '\n' ' ' | sed 's/ $//')"
 }
