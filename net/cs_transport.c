@@ -28,6 +28,12 @@
 #define S_HANDSHAKE_IVL     5000  /* ms: a handshake must end within */
 #define S_RECONNECT_IVL     100   /* ms: first redial, doubling ... */
 #define S_RECONNECT_IVL_MAX 5000  /* ms: ... up to this */
+/* Messages queued per connection before libzmq stops reading it (TCP
+ * backpressure, no loss). An honest peer has a few in flight (one pull,
+ * its answer, notices), so this only bounds what a trusted peer gone bad
+ * can make us hold: 16 x CS_MSG_MAX, about 256 MiB, not libzmq's default
+ * 1000 x 16 MiB. */
+#define S_RCVHWM 16
 #define S_MONITOR_EVENTS                                                    \
     (ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | \
      ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
@@ -77,6 +83,7 @@ s_socket_options(zsock_t *sock, zcert_t *cert)
     zcert_apply(cert, sock);
     zsock_set_linger(sock, 0);
     zsock_set_maxmsgsize(sock, (int) CS_MSG_MAX);
+    zsock_set_rcvhwm(sock, S_RCVHWM);
     zsock_set_tcp_keepalive(sock, 1);
     zsock_set_tcp_keepalive_idle(sock, S_KEEPALIVE_IDLE);
     zsock_set_tcp_keepalive_intvl(sock, S_KEEPALIVE_INTVL);
