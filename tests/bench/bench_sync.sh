@@ -362,8 +362,7 @@ proc_kb() {
 declare -A ANON_MAX=()
 wait_cursor() {
     local site=$1 peer=$2 epoch=$3 head=$4 limit=$5 s json anon
-    local deadline
-    deadline=$(calc "$(now) + $limit")
+    local deadline=$((SECONDS + limit))
     for ((poll = 0; poll < 100000000; poll++)); do
         json=$(status "$site" 2000) || true
         if [[ $(json_str "$json" cursor_epoch "$peer") == "$epoch" &&
@@ -376,7 +375,7 @@ wait_cursor() {
                 ANON_MAX[$s]=$anon
             fi
         done
-        if awk "BEGIN { exit !($(now) > $deadline) }"; then
+        if ((SECONDS > deadline)); then
             return 1
         fi
         sleep "$POLL"
