@@ -24,6 +24,7 @@ typedef struct {
     uint64_t peer_epoch;        /* its epoch, as last told (0: never) */
     uint64_t peer_head;         /* its feed head, as last told */
     bool pulling;               /* a PULL to it is unanswered */
+    cs_sync_cursor_t pull_from; /* the cursor that PULL asked from */
     uint64_t pull_sent;         /* when that PULL was sent */
     uint64_t ae_from;           /* anti-entropy counts from here: the last pull
                                    sent or the last (re)connection */
@@ -100,6 +101,7 @@ s_pull(cs_sync_t *self, s_peer_t *p, cs_sync_cursor_t from, uint64_t now)
     int rc = s_send(self, p, &msg, now);
     p->ae_from = now;
     p->pulling = rc == CS_OK;
+    p->pull_from = from;
     p->pull_sent = now;
 }
 
@@ -280,6 +282,11 @@ s_on_changes(cs_sync_t *self, s_peer_t *p, const cs_msg_t *msg, uint64_t now)
                          : msg->base == 0 && msg->since == 0;
     if (!continues) {
         p->stats.stale++;
+        if (p->pulling && msg->epoch == p->pull_from.epoch &&
+            msg->base == p->pull_from.base && msg->since == p->pull_from.seq) {
+            p->pulling = false; /* it answers the pull in flight: one sent
+                                   ahead of a batch that then failed */
+        }
         return;
     }
     /* At the server's head the catch-up is over: the next one starts
@@ -291,7 +298,19 @@ s_on_changes(cs_sync_t *self, s_peer_t *p, const cs_msg_t *msg, uint64_t now)
     }
     bool nothing_new = msg->n_deltas == 0 && next.epoch == cur->epoch &&
                        next.base == cur->base && next.seq == cur->seq;
+    bool ahead = false; /* the next PULL is sent already */
     if (!nothing_new) {
+        /* More to come: ask for the next batch before applying this one,
+         * so that the peer reads it while we write (still one pull in
+         * flight: this one is answered). */
+        uint64_t head = msg->head;
+        if (msg->epoch == p->peer_epoch && p->peer_head > head) {
+            head = p->peer_head;
+        }
+        ahead = next.seq < head;
+        if (ahead) {
+            s_pull(self, p, next, now);
+        }
         cs_sync_applied_t res;
         memset(&res, 0, sizeof res);
         int rc = self->ops.apply(self->ops.arg, p->id, msg, next, &res);
@@ -301,7 +320,9 @@ s_on_changes(cs_sync_t *self, s_peer_t *p, const cs_msg_t *msg, uint64_t now)
             } else {
                 p->stats.apply_errors++;
             }
-            p->pulling = false;
+            if (!ahead) {
+                p->pulling = false;
+            } /* else the answer to the pull ahead is stale: it ends it */
             return;
         }
         assert(res.refused <= res.deltas);
@@ -315,6 +336,9 @@ s_on_changes(cs_sync_t *self, s_peer_t *p, const cs_msg_t *msg, uint64_t now)
     if (msg->epoch != p->peer_epoch || msg->head > p->peer_head) {
         p->peer_epoch = msg->epoch;
         p->peer_head = msg->head;
+    }
+    if (ahead && p->pulling) {
+        return; /* the next batch is asked for already */
     }
     if (p->cursor.seq < p->peer_head) {
         s_pull(self, p, p->cursor, now);

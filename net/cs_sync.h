@@ -41,15 +41,18 @@
  *    CHANGES' head (the catch-up is complete), else (epoch, base,
  *    last_seq). Anything else is a stale or duplicated answer and is
  *    dropped (counted in stats.stale). If last_seq < head we pull again at
- *    once; else the pull is over. Head here is the larger of the CHANGES'
- *    head and that of a NOTIFY of the same epoch that came while the pull
- *    was in flight, so such a notice is not lost.
+ *    once, and before ops->apply, so that the peer reads the next batch
+ *    while we write this one (still one pull in flight: this one is
+ *    answered); else the pull is over. Head here is the larger of the
+ *    CHANGES' head and that of a NOTIFY of the same epoch that came while
+ *    the pull was in flight, so such a notice is not lost.
  *  - A CHANGES that continues our cursor is applied even when no pull is
  *    in flight (say the late answer to a pull that timed out): its data is
  *    as good, and merge is idempotent. One that would change nothing (no
  *    deltas, next cursor equal to ours) skips ops->apply.
- *  - If ops->apply fails, the cursor stays and the pull is over; the next
- *    notice or anti-entropy pull tries again. CS_EPROTO counts in
+ *  - If ops->apply fails, the cursor stays and the pull is over (once the
+ *    answer to a pull sent ahead of the batch comes: it is stale); the
+ *    next notice or anti-entropy pull tries again. CS_EPROTO counts in
  *    stats.rejected, any other error in stats.apply_errors.
  *  - The CHANGES we serve carry our head, so they tell the peer what a
  *    NOTIFY would: they count as one.

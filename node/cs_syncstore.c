@@ -157,8 +157,10 @@ s_changes(void *arg, uint64_t base, uint64_t since, uint32_t max_bytes,
     self->frame_bytes = 0;
     self->out_rc = CS_OK;
     uint64_t last_seq = 0, head = 0;
-    int rc = cs_store_changes(self->store, base, since, max_bytes,
-                              s_changes_add, self, &last_seq, &head);
+    /* s_changes_add counts the frame's bytes and ends the batch: the
+     * store need not encode each delta once more to count them */
+    int rc = cs_store_changes(self->store, base, since, SIZE_MAX, s_changes_add,
+                              self, &last_seq, &head);
     if (rc == CS_OK) {
         rc = self->out_rc;
     }

@@ -8,10 +8,12 @@
  *    is past since) and gives each one's delta, the parts changed after
  *    base (the start of the puller's catch-up, see cs_sync.h), which is
  *    encoded with cs_codec_encode_delta into a buffer the syncstore owns;
- *    valid until the next call. The batch also ends where
- *    the encoded deltas (with their msgpack bin headers) reach max_bytes,
- *    or at CS_MSG_DELTAS_MAX deltas, so that long keys on small records
- *    cannot make a frame pass CS_MSG_MAX.
+ *    valid until the next call. The batch ends where the encoded deltas
+ *    (with their msgpack bin headers) reach max_bytes, or at
+ *    CS_MSG_DELTAS_MAX deltas, so that long keys on small records cannot
+ *    make a frame pass CS_MSG_MAX. That count is the only cap: the store
+ *    is asked for none of its own (SIZE_MAX), so it does not encode each
+ *    delta a second time to count it.
  *  - apply: every delta decoded (cs_codec_decode_delta; one bad delta
  *    refuses the whole batch with CS_EPROTO), then cs_store_apply with the
  *    next cursor (epoch, seq, base), in one transaction. If the batch fails

@@ -1252,9 +1252,11 @@ cs_store_changes(cs_store_t *self, uint64_t base, uint64_t since,
         }
         cs_record_t *delta = cs_record_delta_since(rec, base);
         cs_record_destroy(&rec);
-        cs_buf_reset(&buf);
-        cs_codec_encode_record(delta, CS_CODEC_CANONICAL, &buf);
-        total += buf.len;
+        if (max_bytes != SIZE_MAX) { /* no cap: nothing to count */
+            cs_buf_reset(&buf);
+            cs_codec_encode_record(delta, CS_CODEC_CANONICAL, &buf);
+            total += buf.len;
+        }
         self->in_callback++;
         bool go_on = fn(arg, collection, id, delta);
         self->in_callback--;

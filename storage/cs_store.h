@@ -175,7 +175,9 @@ CS_NODISCARD int cs_store_count(cs_store_t *self, const char *collection,
  *  until the deltas' canonical encodings add up to @p max_bytes: the record
  *  that reaches the cap is still given, so a batch may pass it by one
  *  record, and at least one record is always given, so a large record
- *  cannot stall a peer.
+ *  cannot stall a peer. With @p max_bytes SIZE_MAX there is no cap (and no
+ *  deltas are encoded to be counted): @p fn ends the batch by returning
+ *  false, as the sync server does with its own count of frame bytes.
  *  *@p last_seq receives the feed seq covered: the seq of the last record
  *  given, or the feed head if the scan reached the end. *@p head receives
  *  the feed head. Each record appears once, at its latest seq: a record

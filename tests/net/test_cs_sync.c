@@ -62,6 +62,7 @@ typedef struct {
     cs_msg_bytes_t table[DELTAS];
     /* apply */
     int apply_calls;             /* calls */
+    size_t sent_at_apply;        /* messages sent when it was last called */
     uint64_t apply_peer;         /* peer of the last call */
     cs_msg_t applied;            /* message of the last call */
     cs_sync_cursor_t next;       /* cursor of the last call */
@@ -145,6 +146,7 @@ s_fake_apply(void *arg, uint64_t peer, const cs_msg_t *changes,
 {
     s_fake_t *f = arg;
     f->apply_calls++;
+    f->sent_at_apply = f->n_sent;
     f->next = next;
     f->apply_peer = peer;
     f->applied = *changes;
@@ -780,6 +782,72 @@ test_sync_changes_with_nothing_new_skip_apply(void **state)
     s_fix_destroy(&fix);
 }
 
+/* With more to come, the next PULL goes out before the batch is applied:
+ * the peer reads the next batch while we write this one. */
+static void
+test_sync_pulls_next_batch_before_applying(void **state)
+{
+    (void) state;
+    s_fix_t *fix = s_fix_new(s_cursor_p5);
+    s_recv(fix, PEER, s_notify(EPOCH_P, 20));
+    s_expect_pull(fix, PEER, EPOCH_P, 5, BATCH);
+    s_recv(fix, PEER, s_changes(EPOCH_P, 5, 9, 20, 4));
+    assert_int_equal(fix->fake.apply_calls, 1);
+    assert_int_equal(fix->fake.sent_at_apply, fix->fake.n_sent);
+    s_expect_pull3(fix, PEER, EPOCH_P, 5, 9);
+    s_expect_none(fix); /* one pull in flight, not two */
+    cs_sync_peer_stats_t st = s_stats(fix, PEER);
+    assert_int_equal(st.cursor_seq, 9);
+    assert_true(st.pull_in_flight);
+    /* a notice meanwhile sends nothing more */
+    s_recv(fix, PEER, s_notify(EPOCH_P, 20));
+    s_expect_none(fix);
+    /* the last batch: nothing ahead, the pull is over */
+    s_recv(fix, PEER, s_changes(EPOCH_P, 9, 20, 20, 4));
+    assert_int_equal(fix->fake.apply_calls, 2);
+    s_expect_none(fix);
+    st = s_stats(fix, PEER);
+    assert_int_equal(st.cursor_seq, 20);
+    assert_int_equal(st.cursor_base, 20);
+    assert_false(st.pull_in_flight);
+    s_fix_destroy(&fix);
+}
+
+/* A batch that fails after the next PULL went out: the cursor stays, the
+ * answer to that PULL is stale and ends the pull, and the next notice
+ * pulls again from the cursor. */
+static void
+test_sync_apply_error_after_pull_ahead(void **state)
+{
+    (void) state;
+    s_fix_t *fix = s_fix_new(s_cursor_p5);
+    fix->fake.apply_rc = CS_EFULL;
+    s_recv(fix, PEER, s_notify(EPOCH_P, 20));
+    s_expect_pull(fix, PEER, EPOCH_P, 5, BATCH);
+    s_recv(fix, PEER, s_changes(EPOCH_P, 5, 9, 20, 4));
+    s_expect_pull3(fix, PEER, EPOCH_P, 5, 9);
+    cs_sync_peer_stats_t st = s_stats(fix, PEER);
+    assert_int_equal(st.apply_errors, 1);
+    assert_int_equal(st.cursor_seq, 5);
+    assert_true(st.pull_in_flight); /* the one ahead */
+    s_recv(fix, PEER, s_notify(EPOCH_P, 20));
+    s_expect_none(fix);
+    s_recv(fix, PEER, s_changes(EPOCH_P, 9, 14, 20, 4));
+    assert_int_equal(fix->fake.apply_calls, 1);
+    st = s_stats(fix, PEER);
+    assert_int_equal(st.stale, 1);
+    assert_int_equal(st.cursor_seq, 5);
+    assert_false(st.pull_in_flight);
+    s_expect_none(fix);
+    fix->fake.apply_rc = CS_OK;
+    s_recv(fix, PEER, s_notify(EPOCH_P, 20));
+    s_expect_pull3(fix, PEER, EPOCH_P, 5, 5);
+    s_recv(fix, PEER, s_changes(EPOCH_P, 5, 20, 20, 4));
+    assert_int_equal(s_stats(fix, PEER).cursor_seq, 20);
+    s_expect_none(fix);
+    s_fix_destroy(&fix);
+}
+
 static void
 test_sync_apply_error_keeps_cursor(void **state)
 {
@@ -1357,6 +1425,8 @@ main(void)
         cmocka_unit_test(test_sync_changes_without_pull_applied),
         cmocka_unit_test(test_sync_changes_with_nothing_new_skip_apply),
         cmocka_unit_test(test_sync_apply_error_keeps_cursor),
+        cmocka_unit_test(test_sync_pulls_next_batch_before_applying),
+        cmocka_unit_test(test_sync_apply_error_after_pull_ahead),
         cmocka_unit_test(test_sync_apply_counts_reach_stats),
         cmocka_unit_test(test_sync_failed_pull_send_is_not_in_flight),
         cmocka_unit_test(test_sync_pull_timeout_forgets_the_pull),
