@@ -215,19 +215,8 @@ now() {
 
 # ---------------- sites and nodes ----------------
 
-# free_port: a loopback TCP port nobody listens on now.
-free_port() {
-    local port hex _
-    for _ in $(seq 1 100); do
-        port=$((20000 + RANDOM % 40000))
-        hex=$(printf '%04X' "$port")
-        if ! grep -q ":$hex " /proc/net/tcp /proc/net/tcp6 2>/dev/null; then
-            echo "$port"
-            return 0
-        fi
-    done
-    return 1
-}
+# shellcheck source=../integration/free_port.sh
+. "$top/tests/integration/free_port.sh"
 
 # site_init SITE: a fresh data directory with keys and an empty store.
 site_init() {

@@ -18,19 +18,8 @@ sync_cleanup() {
 }
 trap sync_cleanup EXIT
 
-# free_port: a loopback TCP port nobody listens on now.
-free_port() {
-    local port hex _
-    for _ in $(seq 1 100); do
-        port=$((20000 + RANDOM % 40000))
-        hex=$(printf '%04X' "$port")
-        if ! grep -q ":$hex " /proc/net/tcp /proc/net/tcp6 2>/dev/null; then
-            echo "$port"
-            return 0
-        fi
-    done
-    return 1
-}
+# shellcheck source=free_port.sh
+. "$(dirname "${BASH_SOURCE[0]}")/free_port.sh"
 
 # site_init SITE: a data directory with keys and an empty store.
 site_init() {
