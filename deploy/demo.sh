@@ -11,8 +11,9 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 
 bash deploy/deps.sh
-bash deploy/build.sh build/release -DBUILD_TESTING=OFF
-crmsync=$top/build/release/tools/crmsync
+# A tree of its own: the tests' build/release keeps its test binaries.
+bash deploy/build.sh build/demo -DBUILD_TESTING=OFF
+crmsync=$top/build/demo/tools/crmsync
 
 work=${1:-$(mktemp -d /tmp/crmsync-demo.XXXXXX)}
 mkdir -p "$work"
