@@ -853,13 +853,8 @@ cs_store_info(cs_store_t *self, cs_store_info_t *info)
     if (rc != CS_OK) {
         return rc;
     }
-    /* The epoch from meta, not the one read at open: another process may
-     * have renewed it since (cs_store_renew_epoch). */
-    cs_store_info_t out = { .node_id = self->node_id };
-    rc = s_meta_get(&t, S_META_EPOCH, &out.epoch);
-    if (rc == CS_OK) {
-        rc = s_meta_get(&t, S_META_FEED_HEAD, &out.feed_head);
-    }
+    cs_store_info_t out = { .node_id = self->node_id, .epoch = self->epoch };
+    rc = s_meta_get(&t, S_META_FEED_HEAD, &out.feed_head);
     if (rc == CS_OK) {
         rc = s_meta_get(&t, S_META_LAST_HLC, &out.last_hlc);
     }
