@@ -273,6 +273,16 @@ s_on_pull(cs_sync_t *self, s_peer_t *p, const cs_msg_t *msg, uint64_t now)
     }
 }
 
+/* The peer's head as a CHANGES @p msg shows it: its head, or that of a
+ * NOTIFY of the same epoch that came during the pull, if further. */
+static uint64_t
+s_head_known(const s_peer_t *p, const cs_msg_t *msg)
+{
+    return msg->epoch == p->peer_epoch && p->peer_head > msg->head
+               ? p->peer_head
+               : msg->head;
+}
+
 static void
 s_on_changes(cs_sync_t *self, s_peer_t *p, const cs_msg_t *msg, uint64_t now)
 {
@@ -303,11 +313,7 @@ s_on_changes(cs_sync_t *self, s_peer_t *p, const cs_msg_t *msg, uint64_t now)
         /* More to come: ask for the next batch before applying this one,
          * so that the peer reads it while we write (still one pull in
          * flight: this one is answered). */
-        uint64_t head = msg->head;
-        if (msg->epoch == p->peer_epoch && p->peer_head > head) {
-            head = p->peer_head;
-        }
-        ahead = next.seq < head;
+        ahead = next.seq < s_head_known(p, msg);
         if (ahead) {
             s_pull(self, p, next, now);
         }
@@ -332,11 +338,8 @@ s_on_changes(cs_sync_t *self, s_peer_t *p, const cs_msg_t *msg, uint64_t now)
         p->stats.refused += res.refused;
     }
     p->cursor = next;
-    /* A NOTIFY of this epoch that came during the pull may say more. */
-    if (msg->epoch != p->peer_epoch || msg->head > p->peer_head) {
-        p->peer_epoch = msg->epoch;
-        p->peer_head = msg->head;
-    }
+    p->peer_head = s_head_known(p, msg);
+    p->peer_epoch = msg->epoch;
     if (ahead && p->pulling) {
         return; /* the next batch is asked for already */
     }
