@@ -297,7 +297,6 @@ out_release:
     return rc;
 }
 
-/*  The send of cs_sync_ops_t: ops->arg is the syncstore. */
 static int
 s_renew_epoch(void *arg, uint64_t *epoch)
 {
@@ -312,6 +311,7 @@ s_renew_epoch(void *arg, uint64_t *epoch)
     return rc;
 }
 
+/*  The send of cs_sync_ops_t: ops->arg is the syncstore. */
 static int
 s_send(void *arg, uint64_t peer, const cs_msg_t *msg)
 {

@@ -16,12 +16,13 @@
  *    delta a second time to count it.
  *  - apply: every delta decoded (cs_codec_decode_delta; one bad delta
  *    refuses the whole batch with CS_EPROTO), then cs_store_apply with the
- *    next cursor (epoch, seq, base), in one transaction. If the batch fails
- * with CS_ELIMIT (a merge would pass a record limit: possible when two sites'
- * edits of one record add up), the deltas are applied one by one, those over
- * the limit are skipped and counted in refused, and the cursor is then
- *    committed on its own: a crash in between only makes the batch be
- *    pulled and merged again, which changes nothing (merge is idempotent).
+ *    next cursor (epoch, seq, base), in one transaction. If the batch
+ *    fails with CS_ELIMIT (a merge would pass a record limit: possible
+ *    when two sites' edits of one record add up), the deltas are applied
+ *    one by one, those over the limit are skipped and counted in refused,
+ *    and the cursor is then committed on its own: a crash in between only
+ *    makes the batch be pulled and merged again, which changes nothing
+ *    (merge is idempotent).
  */
 #ifndef CS_SYNCSTORE_H
 #define CS_SYNCSTORE_H
