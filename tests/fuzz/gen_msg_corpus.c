@@ -13,19 +13,14 @@
 #include <string.h>
 
 #include "net/cs_msg.h"
+#include "corpus_write.h"
 
 static const char *s_dir; /* output directory */
 
 static void
 s_write(const char *name, const void *data, size_t len)
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", s_dir, name);
-    FILE *file = fopen(path, "wb");
-    if (!file || (len && fwrite(data, 1, len, file) != len) || fclose(file)) {
-        perror(path);
-        exit(1);
-    }
+    corpus_write(s_dir, name, data, len);
 }
 
 /* Encode @p msg into @p name; @return its length, its bytes in @p buf. */
