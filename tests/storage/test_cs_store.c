@@ -175,9 +175,11 @@ test_store_open_of_empty_or_garbage_file_fails_without_creating(void **state)
     s_rmdir(dir);
 }
 
-/* Write @p version into meta "schema_version" with a raw LMDB env. */
+/* Put (@p key, @p val) into sub-database @p db of the store in @p dir
+ * with a raw LMDB env, behind the store's back. */
 static void
-s_write_schema(const char *dir, uint64_t version)
+s_raw_put(const char *dir, const char *db, const void *key, size_t key_len,
+          const void *val, size_t val_len)
 {
     MDB_env *env = NULL;
     assert_int_equal(mdb_env_create(&env), 0);
@@ -185,19 +187,33 @@ s_write_schema(const char *dir, uint64_t version)
     assert_int_equal(mdb_env_open(env, dir, 0, 0600), 0);
     MDB_txn *txn = NULL;
     assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
-    MDB_dbi meta;
-    assert_int_equal(mdb_dbi_open(txn, "meta", 0, &meta), 0);
-    uint8_t bytes[8];
-    for (int i = 7; i >= 0; i--) {
-        bytes[i] = (uint8_t) (version & 0xFF);
-        version >>= 8;
-    }
-    char name[] = "schema_version";
-    MDB_val key = { strlen(name), name };
-    MDB_val val = { sizeof bytes, bytes };
-    assert_int_equal(mdb_put(txn, meta, &key, &val, 0), 0);
+    MDB_dbi dbi;
+    assert_int_equal(mdb_dbi_open(txn, db, 0, &dbi), 0);
+    MDB_val k = { key_len, (void *) (uintptr_t) key };
+    MDB_val v = { val_len, (void *) (uintptr_t) val };
+    assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
     assert_int_equal(mdb_txn_commit(txn), 0);
     mdb_env_close(env);
+}
+
+/* @p value big-endian into @p out[8], as the store writes integers. */
+static void
+s_be64(uint8_t out[8], uint64_t value)
+{
+    for (int i = 7; i >= 0; i--) {
+        out[i] = (uint8_t) (value & 0xFF);
+        value >>= 8;
+    }
+}
+
+/* Write @p version into meta "schema_version". */
+static void
+s_write_schema(const char *dir, uint64_t version)
+{
+    uint8_t bytes[8];
+    s_be64(bytes, version);
+    s_raw_put(dir, "meta", "schema_version", strlen("schema_version"), bytes,
+              sizeof bytes);
 }
 
 static void
@@ -1097,33 +1113,16 @@ test_store_changes_from_base_before_since_keep_older_fields(void **state)
 }
 
 /* Write a 16-byte cursor (epoch, cursor: the value before base) for
- * @p peer_id with a raw LMDB env. */
+ * @p peer_id. */
 static void
 s_write_old_cursor(const char *dir, uint64_t peer_id, uint64_t epoch,
                    uint64_t cursor)
 {
-    MDB_env *env = NULL;
-    assert_int_equal(mdb_env_create(&env), 0);
-    assert_int_equal(mdb_env_set_maxdbs(env, 4), 0);
-    assert_int_equal(mdb_env_open(env, dir, 0, 0600), 0);
-    MDB_txn *txn = NULL;
-    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
-    MDB_dbi peers;
-    assert_int_equal(mdb_dbi_open(txn, "peers", 0, &peers), 0);
     uint8_t id_bytes[8], value[16];
-    for (int i = 7; i >= 0; i--) {
-        id_bytes[i] = (uint8_t) (peer_id & 0xFF);
-        value[i] = (uint8_t) (epoch & 0xFF);
-        value[8 + i] = (uint8_t) (cursor & 0xFF);
-        peer_id >>= 8;
-        epoch >>= 8;
-        cursor >>= 8;
-    }
-    MDB_val key = { sizeof id_bytes, id_bytes };
-    MDB_val val = { sizeof value, value };
-    assert_int_equal(mdb_put(txn, peers, &key, &val, 0), 0);
-    assert_int_equal(mdb_txn_commit(txn), 0);
-    mdb_env_close(env);
+    s_be64(id_bytes, peer_id);
+    s_be64(value, epoch);
+    s_be64(value + 8, cursor);
+    s_raw_put(dir, "peers", id_bytes, sizeof id_bytes, value, sizeof value);
 }
 
 static void
