@@ -527,16 +527,24 @@ cs_record_merge(cs_record_t *self, const cs_record_t *other, uint64_t seq,
 cs_record_t *
 cs_record_delta_since(const cs_record_t *self, uint64_t since)
 {
+    return cs_record_delta_except(self, since, NULL, NULL);
+}
+
+cs_record_t *
+cs_record_delta_except(const cs_record_t *self, uint64_t since,
+                       cs_record_seq_fn *skip, void *arg)
+{
     assert(self);
     cs_record_t *delta = cs_record_new();
     for (size_t i = 0; i < self->count; i++) {
         const s_field_t *f = &self->fields[i];
-        if (f->seq > since) {
+        if (f->seq > since && !(skip && skip(arg, f->seq))) {
             cs_value_t v = s_value(self, f);
             s_push(delta, s_name(self, f), &v, f->stamp, f->seq);
         }
     }
-    if (self->has_tomb && self->tomb_seq > since) {
+    if (self->has_tomb && self->tomb_seq > since &&
+        !(skip && skip(arg, self->tomb_seq))) {
         delta->has_tomb = true;
         delta->tomb = self->tomb;
         delta->tomb_seq = self->tomb_seq;

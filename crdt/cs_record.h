@@ -107,6 +107,14 @@ CS_NODISCARD int cs_record_merge(cs_record_t *self, const cs_record_t *other,
  *  @p since, with their seqs. Empty if nothing changed since then. */
 cs_record_t *cs_record_delta_since(const cs_record_t *self, uint64_t since);
 
+/** Whether a part stored at local @p seq is to be left out of a delta. */
+typedef bool(cs_record_seq_fn)(void *arg, uint64_t seq);
+
+/** cs_record_delta_since without the parts for which @p skip (may be NULL:
+ *  none) is true. */
+cs_record_t *cs_record_delta_except(const cs_record_t *self, uint64_t since,
+                                    cs_record_seq_fn *skip, void *arg);
+
 /** Number of fields (all are visible: hidden ones are dropped). */
 size_t cs_record_field_count(const cs_record_t *self);
 

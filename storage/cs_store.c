@@ -60,6 +60,7 @@
 #define S_KEY_MAX        (CS_COLLECTION_MAX + 1u + CS_ID_MAX)
 #define S_PEER_VALUE     24u  /* epoch + cursor + base, as written */
 #define S_PEER_VALUE_MIN 16u  /* epoch + cursor: base reads as 0 */
+#define S_RUN_KEY        24u  /* peer id + epoch + first seq of a run */
 #define S_FILE_MODE      0600 /* CRM data: owner only */
 #define S_RESIZED_TRIES  8    /* MDB_MAP_RESIZED retries per txn_begin */
 #define S_WRITE_TRIES    64   /* map growths per write; doubling needs < 64 */
@@ -70,7 +71,8 @@ struct cs_store {
     MDB_env *env;                 /* the environment of the data dir */
     MDB_dbi records;              /* collection \0 id -> stored record */
     MDB_dbi feed;                 /* big-endian seq -> record key */
-    MDB_dbi peers;                /* big-endian peer id -> epoch, cursor */
+    MDB_dbi peers;                /* big-endian peer id -> epoch, cursor;
+                                     peer id, epoch, first -> last (runs) */
     MDB_dbi meta;                 /* name -> big-endian u64 */
     uint64_t node_id;             /* this node, from meta */
     uint64_t epoch;               /* this environment, from meta */
@@ -822,10 +824,35 @@ cs_store_epoch(const cs_store_t *self)
     return self->epoch;
 }
 
+/*  Store the new epoch and delete every peer cursor (the 8-byte keys of
+ *  "peers"; the runs stay: they are about our seqs, which stay). */
 static int
 s_renew_epoch_cb(s_txn_t *t, void *arg)
 {
-    return s_meta_put(t, S_META_EPOCH, *(const uint64_t *) arg);
+    int rc = s_meta_put(t, S_META_EPOCH, *(const uint64_t *) arg);
+    MDB_cursor *cursor = NULL;
+    if (rc == CS_OK) {
+        rc = s_from_mdb(mdb_cursor_open(t->txn, t->store->peers, &cursor),
+                        "mdb_cursor_open");
+    }
+    if (rc != CS_OK) {
+        return rc;
+    }
+    MDB_val key, val;
+    int mdb_rc = mdb_cursor_get(cursor, &key, &val, MDB_FIRST);
+    while (mdb_rc == MDB_SUCCESS) {
+        if (key.mv_size == 8) {
+            mdb_rc = mdb_cursor_del(cursor, 0);
+            if (mdb_rc != MDB_SUCCESS) {
+                t->mdb_rc = mdb_rc;
+                break;
+            }
+        }
+        mdb_rc = mdb_cursor_get(cursor, &key, &val, MDB_NEXT);
+    }
+    mdb_cursor_close(cursor);
+    return mdb_rc == MDB_NOTFOUND ? CS_OK
+                                  : s_from_mdb(mdb_rc, "renew epoch: cursors");
 }
 
 int
@@ -1180,10 +1207,204 @@ cs_store_count(cs_store_t *self, const char *collection, uint64_t *count)
 
 /* ---------------- change feed ---------------- */
 
+/* ---------------- origins: our seqs that a peer gave us ---------------- */
+
+/*  A run of our feed seqs [first, last], all taken in cs_store_apply by
+ *  the deltas of one peer's feed of one epoch. Stored in "peers" under the
+ *  24-byte key peer id | epoch | first (a cursor's key is the 8-byte peer
+ *  id alone, which sorts before), value last. */
+typedef struct {
+    uint64_t first, last;
+} s_run_t;
+
+static void
+s_run_key(uint8_t key[S_RUN_KEY], uint64_t peer, uint64_t epoch, uint64_t first)
+{
+    s_be64_put(key, peer);
+    s_be64_put(key + 8, epoch);
+    s_be64_put(key + 16, first);
+}
+
+/*  Whether @p key (with @p val) is a run of @p peer, and if so which. */
+static bool
+s_run_read(const MDB_val *key, const MDB_val *val, uint64_t peer,
+           uint64_t *epoch, s_run_t *run)
+{
+    if (key->mv_size != S_RUN_KEY || val->mv_size != 8 ||
+        s_be64_get(key->mv_data) != peer) {
+        return false;
+    }
+    const uint8_t *k = key->mv_data;
+    *epoch = s_be64_get(k + 8);
+    run->first = s_be64_get(k + 16);
+    run->last = s_be64_get(val->mv_data);
+    return true;
+}
+
+/*  Remember that our seqs [@p first, @p last] came from @p peer's feed of
+ *  @p epoch: extend its last run if that ends at first - 1, else add one.
+ *  Runs of its other epochs are deleted, and its oldest runs past
+ *  CS_STORE_ORIGIN_RUNS. One pass over the peer's runs (a few hundred
+ *  entries at most) per apply. */
+static int
+s_runs_add(s_txn_t *t, uint64_t peer, uint64_t epoch, uint64_t first,
+           uint64_t last)
+{
+    MDB_cursor *cursor = NULL;
+    int rc = s_from_mdb(mdb_cursor_open(t->txn, t->store->peers, &cursor),
+                        "mdb_cursor_open");
+    if (rc != CS_OK) {
+        return rc;
+    }
+    uint8_t from[S_RUN_KEY];
+    s_run_key(from, peer, 0, 0);
+    MDB_val key = { sizeof from, from }, val;
+    size_t count = 0; /* runs of this epoch */
+    s_run_t newest = { 0, 0 };
+    int mdb_rc = mdb_cursor_get(cursor, &key, &val, MDB_SET_RANGE);
+    for (; mdb_rc == MDB_SUCCESS;
+         mdb_rc = mdb_cursor_get(cursor, &key, &val, MDB_NEXT)) {
+        uint64_t run_epoch;
+        s_run_t run;
+        if (!s_run_read(&key, &val, peer, &run_epoch, &run)) {
+            break; /* past this peer's runs */
+        }
+        if (run_epoch == epoch) {
+            count++;
+            newest = run;
+        } else if ((mdb_rc = mdb_cursor_del(cursor, 0)) != MDB_SUCCESS) {
+            break;
+        }
+    }
+    mdb_cursor_close(cursor);
+    if (mdb_rc != MDB_SUCCESS && mdb_rc != MDB_NOTFOUND) {
+        t->mdb_rc = mdb_rc;
+        return s_from_mdb(mdb_rc, "origin runs");
+    }
+    uint8_t k[S_RUN_KEY];
+    uint8_t v[8];
+    bool extend = count > 0 && newest.last + 1 == first;
+    s_run_key(k, peer, epoch, extend ? newest.first : first);
+    s_be64_put(v, last);
+    key = (MDB_val){ sizeof k, k };
+    val = (MDB_val){ sizeof v, v };
+    rc = s_put(t, t->store->peers, &key, &val, 0);
+    count += extend ? 0 : 1;
+    /* Past the cap: drop the oldest; the peer is then served them again,
+     * which costs bytes, never data. */
+    if (rc == CS_OK && count > CS_STORE_ORIGIN_RUNS) {
+        rc = s_from_mdb(mdb_cursor_open(t->txn, t->store->peers, &cursor),
+                        "mdb_cursor_open");
+        if (rc != CS_OK) {
+            return rc;
+        }
+        s_run_key(from, peer, epoch, 0);
+        key = (MDB_val){ sizeof from, from };
+        mdb_rc = mdb_cursor_get(cursor, &key, &val, MDB_SET_RANGE);
+        for (; count > CS_STORE_ORIGIN_RUNS && mdb_rc == MDB_SUCCESS; count--) {
+            mdb_rc = mdb_cursor_del(cursor, 0);
+            if (mdb_rc == MDB_SUCCESS) {
+                mdb_rc = mdb_cursor_get(cursor, &key, &val, MDB_GET_CURRENT);
+            }
+        }
+        mdb_cursor_close(cursor);
+        if (mdb_rc != MDB_SUCCESS) {
+            t->mdb_rc = mdb_rc;
+            rc = s_from_mdb(mdb_rc, "origin runs (prune)");
+        }
+    }
+    return rc;
+}
+
+/* The runs of one peer and epoch that end after a base, for a feed scan. */
+typedef struct {
+    s_run_t *runs; /* sorted by first; they do not overlap */
+    size_t n;
+    uint64_t whole_to; /* every seq in (base, whole_to] is in a run */
+} s_runs_t;
+
+/*  Load into @p out the runs of (@p peer, @p epoch) that end after
+ *  @p base. */
+static int
+s_runs_load(s_txn_t *t, uint64_t peer, uint64_t epoch, uint64_t base,
+            s_runs_t *out)
+{
+    memset(out, 0, sizeof *out);
+    out->whole_to = base;
+    MDB_cursor *cursor = NULL;
+    int rc = s_from_mdb(mdb_cursor_open(t->txn, t->store->peers, &cursor),
+                        "mdb_cursor_open");
+    if (rc != CS_OK) {
+        return rc;
+    }
+    uint8_t from[S_RUN_KEY];
+    s_run_key(from, peer, epoch, 0);
+    MDB_val key = { sizeof from, from }, val;
+    size_t cap = 0;
+    int mdb_rc = mdb_cursor_get(cursor, &key, &val, MDB_SET_RANGE);
+    for (; mdb_rc == MDB_SUCCESS;
+         mdb_rc = mdb_cursor_get(cursor, &key, &val, MDB_NEXT)) {
+        uint64_t run_epoch;
+        s_run_t run;
+        if (!s_run_read(&key, &val, peer, &run_epoch, &run) ||
+            run_epoch != epoch) {
+            break;
+        }
+        if (run.last <= base || run.first > run.last) {
+            continue;
+        }
+        if (out->n == cap) {
+            cap = cap ? 2 * cap : 16;
+            out->runs = realloc(out->runs, cap * sizeof *out->runs);
+            if (!out->runs) {
+                abort();
+            }
+        }
+        out->runs[out->n++] = run;
+        if (run.first <= out->whole_to + 1) {
+            out->whole_to = run.last;
+        }
+    }
+    mdb_cursor_close(cursor);
+    if (mdb_rc != MDB_SUCCESS && mdb_rc != MDB_NOTFOUND) {
+        free(out->runs);
+        memset(out, 0, sizeof *out);
+        return s_from_mdb(mdb_rc, "origin runs");
+    }
+    return CS_OK;
+}
+
+/*  cs_record_seq_fn: whether @p seq is in one of the runs at @p arg. */
+static bool
+s_runs_have(void *arg, uint64_t seq)
+{
+    const s_runs_t *runs = arg;
+    size_t lo = 0, hi = runs->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (runs->runs[mid].last < seq) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo < runs->n && runs->runs[lo].first <= seq;
+}
+
 int
 cs_store_changes(cs_store_t *self, uint64_t base, uint64_t since,
                  size_t max_bytes, cs_store_record_fn *fn, void *arg,
                  uint64_t *last_seq, uint64_t *head)
+{
+    return cs_store_changes_to(self, NULL, base, since, max_bytes, fn, arg,
+                               last_seq, head);
+}
+
+int
+cs_store_changes_to(cs_store_t *self, const cs_store_puller_t *to,
+                    uint64_t base, uint64_t since, size_t max_bytes,
+                    cs_store_record_fn *fn, void *arg, uint64_t *last_seq,
+                    uint64_t *head)
 {
     assert(self);
     assert(base <= since);
@@ -1198,6 +1419,7 @@ cs_store_changes(cs_store_t *self, uint64_t base, uint64_t since,
     cs_buf_t buf;
     cs_buf_init(&buf);
     MDB_cursor *cursor = NULL;
+    s_runs_t runs = { .runs = NULL, .n = 0, .whole_to = 0 };
     uint64_t feed_head = 0;
     rc = s_meta_get(&t, S_META_FEED_HEAD, &feed_head);
     if (rc != CS_OK) {
@@ -1206,6 +1428,12 @@ cs_store_changes(cs_store_t *self, uint64_t base, uint64_t since,
     uint64_t covered = feed_head; /* if the scan reaches the end */
     if (since >= feed_head) {
         goto out_done;
+    }
+    if (to) {
+        rc = s_runs_load(&t, to->peer_id, to->epoch, base, &runs);
+        if (rc != CS_OK) {
+            goto out_abort;
+        }
     }
     rc = s_from_mdb(mdb_cursor_open(t.txn, self->feed, &cursor),
                     "mdb_cursor_open");
@@ -1217,14 +1445,24 @@ cs_store_changes(cs_store_t *self, uint64_t base, uint64_t since,
     MDB_val key = { sizeof from, from };
     MDB_val val;
     size_t total = 0;
+    size_t skipped = 0;
     int mdb_rc = mdb_cursor_get(cursor, &key, &val, MDB_SET_RANGE);
-    while (mdb_rc == MDB_SUCCESS) {
+    for (; mdb_rc == MDB_SUCCESS;
+         mdb_rc = mdb_cursor_get(cursor, &key, &val, MDB_NEXT)) {
         if (key.mv_size != 8 || val.mv_size > S_KEY_MAX) {
             s_log("malformed feed entry");
             rc = CS_ECORRUPT;
             goto out_close;
         }
         uint64_t seq = s_be64_get(key.mv_data);
+        if (seq <= runs.whole_to) {
+            /* its parts after base are all at seqs of to's runs: echo */
+            if (++skipped == CS_STORE_SKIP_MAX) {
+                covered = seq;
+                break;
+            }
+            continue;
+        }
         s_key_t rec_key;
         memcpy(rec_key.data, val.mv_data, val.mv_size);
         rec_key.len = val.mv_size;
@@ -1245,8 +1483,17 @@ cs_store_changes(cs_store_t *self, uint64_t base, uint64_t since,
         if (rc != CS_OK) {
             goto out_close;
         }
-        cs_record_t *delta = cs_record_delta_since(rec, base);
+        cs_record_t *delta = cs_record_delta_except(
+            rec, base, runs.n ? s_runs_have : NULL, &runs);
         cs_record_destroy(&rec);
+        if (cs_record_is_empty(delta)) {
+            cs_record_destroy(&delta);
+            if (++skipped == CS_STORE_SKIP_MAX) {
+                covered = seq;
+                break;
+            }
+            continue;
+        }
         if (max_bytes != SIZE_MAX) { /* no cap: nothing to count */
             cs_buf_reset(&buf);
             cs_codec_encode_record(delta, CS_CODEC_CANONICAL, &buf);
@@ -1260,7 +1507,6 @@ cs_store_changes(cs_store_t *self, uint64_t base, uint64_t since,
             covered = seq;
             break;
         }
-        mdb_rc = mdb_cursor_get(cursor, &key, &val, MDB_NEXT);
     }
     if (mdb_rc != MDB_SUCCESS && mdb_rc != MDB_NOTFOUND) {
         rc = s_from_mdb(mdb_rc, "mdb_cursor_get (feed)");
@@ -1275,6 +1521,7 @@ out_done:
 out_abort:
     mdb_txn_abort(t.txn);
     cs_buf_fini(&buf);
+    free(runs.runs);
     return rc;
 }
 
@@ -1463,6 +1710,10 @@ s_apply_cb(s_txn_t *t, void *arg)
     }
     ctx->stats.skewed = m.skewed;
     rc = s_merge_end(t, &m);
+    if (rc == CS_OK && ctx->cursor && m.head > m.old_head) {
+        rc = s_runs_add(t, ctx->peer_id, ctx->cursor->epoch, m.old_head + 1,
+                        m.head);
+    }
     if (rc == CS_OK && ctx->cursor) {
         uint8_t id_bytes[8];
         uint8_t value[S_PEER_VALUE];

@@ -16,8 +16,10 @@
  *
  *  Sub-databases: "records" (collection \0 id -> stored record), "feed"
  *  (big-endian seq -> record key; each record once, at its latest seq),
- *  "peers" (big-endian peer id -> epoch, cursor), "meta" (node id, epoch,
- *  schema version, feed head, last HLC).
+ *  "peers" (big-endian peer id -> epoch, cursor, base; and peer id, epoch,
+ *  first seq -> last seq: the runs of our seqs that came from that peer,
+ *  see cs_store_changes_to), "meta" (node id, epoch, schema version, feed
+ *  head, last HLC).
  *
  *  Every state change takes the next feed seq and moves the record to the
  *  head of the feed, in the same write transaction. Local writes are stamped
@@ -128,7 +130,11 @@ uint64_t cs_store_epoch(const cs_store_t *self);
 /** Give the environment a new random epoch, stored at once, and return it
  *  in @p epoch. For a feed that went back in time (the store was restored
  *  from an older copy): peers then restart their cursors on us at 0, as
- *  for a wiped store, instead of skipping the seqs used again.
+ *  for a wiped store, instead of skipping the seqs used again. Our own
+ *  cursors on peers are forgotten in the same transaction, so we pull
+ *  everything again too: what a peer left out for us as its echo
+ *  (cs_store_changes_to) under the old epoch may be what the restore
+ *  lost.
  *  @return CS_OK; an error of the write. */
 CS_NODISCARD int cs_store_renew_epoch(cs_store_t *self, uint64_t *epoch);
 
@@ -190,12 +196,42 @@ CS_NODISCARD int cs_store_changes(cs_store_t *self, uint64_t base,
                                   cs_store_record_fn *fn, void *arg,
                                   uint64_t *last_seq, uint64_t *head);
 
+/** The peer a feed scan is for (cs_store_changes_to). */
+typedef struct {
+    uint64_t peer_id; /* its node id */
+    uint64_t epoch;   /* its db epoch now */
+} cs_store_puller_t;
+
+/** Most records cs_store_changes_to leaves out in one call: the scan then
+ *  ends there, as at a full batch. */
+#define CS_STORE_SKIP_MAX 65536u
+
+/** Runs of seqs from one peer remembered by cs_store_apply: each apply
+ *  from a peer adds one, or extends the last if no other change came in
+ *  between. */
+#define CS_STORE_ORIGIN_RUNS 1024u
+
+/** cs_store_changes for the peer @p to (NULL: as cs_store_changes), less
+ *  its own echo: a part whose value this store took from that peer's feed
+ *  of that epoch (cs_store_apply with that peer and epoch, and nothing
+ *  changed it since) is left out, as the peer has it or a newer one, and a
+ *  record left with no part is not given. After CS_STORE_SKIP_MAX such
+ *  records the batch ends, so a scan of a long echo stays short. */
+CS_NODISCARD int cs_store_changes_to(cs_store_t *self,
+                                     const cs_store_puller_t *to, uint64_t base,
+                                     uint64_t since, size_t max_bytes,
+                                     cs_store_record_fn *fn, void *arg,
+                                     uint64_t *last_seq, uint64_t *head);
+
 /** Apply @p n remote deltas and set the cursor of peer @p peer_id to
  *  @p cursor (NULL: leave the cursor alone), all in one transaction:
  *  either all of it is stored or none.
- *  Each changed record takes a new feed seq. Stamps more than max drift
- *  ahead of the wall clock are merged but do not move the local HLC; they
- *  are counted in @p stats (may be NULL).
+ *  Each changed record takes a new feed seq. With a @p cursor, the seqs
+ *  taken are remembered as coming from that peer's feed of epoch
+ *  cursor->epoch (for cs_store_changes_to; the latest
+ *  CS_STORE_ORIGIN_RUNS runs of seqs per peer, older epochs forgotten). Stamps
+ * more than max drift ahead of the wall clock are merged but do not move the
+ * local HLC; they are counted in @p stats (may be NULL).
  *  @return CS_OK; CS_EINVAL for a bad key in a delta; CS_ELIMIT; CS_EFULL;
  *  CS_EIO. */
 CS_NODISCARD int cs_store_apply(cs_store_t *self,
