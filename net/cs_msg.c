@@ -19,8 +19,8 @@
 
 /* Items of each message's top-level array (version and type included). */
 #define S_NOTIFY_ITEMS  4u
-#define S_PULL_ITEMS    6u
-#define S_CHANGES_ITEMS 8u
+#define S_PULL_ITEMS    7u
+#define S_CHANGES_ITEMS 9u
 /* The smallest encoding of a non-empty bin: bin8 tag, length, one byte. */
 #define S_DELTA_MIN_BYTES 3u
 
@@ -237,7 +237,8 @@ s_rd_body(s_reader_t *rd, cs_msg_t *msg)
         uint64_t max_bytes;
         if (!s_rd_uint(rd, &msg->epoch) || !s_rd_uint(rd, &msg->base) ||
             !s_rd_uint(rd, &msg->since) || !s_rd_uint(rd, &max_bytes) ||
-            max_bytes > UINT32_MAX || msg->base > msg->since) {
+            !s_rd_uint(rd, &msg->puller_epoch) || max_bytes > UINT32_MAX ||
+            msg->base > msg->since) {
             return false;
         }
         msg->max_bytes = (uint32_t) max_bytes;
@@ -246,9 +247,9 @@ s_rd_body(s_reader_t *rd, cs_msg_t *msg)
     case CS_MSG_CHANGES:
         return s_rd_uint(rd, &msg->epoch) && s_rd_uint(rd, &msg->base) &&
                s_rd_uint(rd, &msg->since) && s_rd_uint(rd, &msg->last_seq) &&
-               s_rd_uint(rd, &msg->head) && msg->base <= msg->since &&
-               msg->since <= msg->last_seq && msg->last_seq <= msg->head &&
-               s_rd_deltas(rd, msg);
+               s_rd_uint(rd, &msg->head) && s_rd_uint(rd, &msg->puller_epoch) &&
+               msg->base <= msg->since && msg->since <= msg->last_seq &&
+               msg->last_seq <= msg->head && s_rd_deltas(rd, msg);
     }
     return false;
 }
@@ -303,8 +304,8 @@ s_assert_valid(const cs_msg_t *msg)
     }
     assert(msg->n_deltas <= CS_MSG_DELTAS_MAX);
     assert(msg->n_deltas == 0 || msg->deltas);
-    /* at most: array, version, type, five uint64, array32 header */
-    uint64_t total = 1 + 1 + 1 + 5 * 9 + 5;
+    /* at most: array, version, type, six uint64, array32 header */
+    uint64_t total = 1 + 1 + 1 + 6 * 9 + 5;
     for (size_t i = 0; i < msg->n_deltas; i++) {
         const cs_msg_bytes_t *delta = &msg->deltas[i];
         assert(delta->data);
@@ -337,6 +338,7 @@ cs_msg_encode(const cs_msg_t *msg, cs_buf_t *out)
         s_pk_uint(out, msg->base);
         s_pk_uint(out, msg->since);
         s_pk_uint(out, msg->max_bytes);
+        s_pk_uint(out, msg->puller_epoch);
         break;
     case CS_MSG_CHANGES:
         s_pk_array(out, S_CHANGES_ITEMS);
@@ -347,6 +349,7 @@ cs_msg_encode(const cs_msg_t *msg, cs_buf_t *out)
         s_pk_uint(out, msg->since);
         s_pk_uint(out, msg->last_seq);
         s_pk_uint(out, msg->head);
+        s_pk_uint(out, msg->puller_epoch);
         s_pk_array(out, msg->n_deltas);
         for (size_t i = 0; i < msg->n_deltas; i++) {
             s_pk_bin(out, msg->deltas[i].data, msg->deltas[i].len);

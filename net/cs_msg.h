@@ -6,8 +6,9 @@
  *  items are the protocol version and the message type:
  *
  *    NOTIFY   [1, 1, epoch, head]
- *    PULL     [1, 2, epoch, base, since, max_bytes]
- *    CHANGES  [1, 3, epoch, base, since, last_seq, head, [delta, ...]]
+ *    PULL     [1, 2, epoch, base, since, max_bytes, puller_epoch]
+ *    CHANGES  [1, 3, epoch, base, since, last_seq, head, puller_epoch,
+ *              [delta, ...]]
  *
  *  - NOTIFY: the sender's feed head moved (or a heartbeat): its db epoch
  *    and feed head.
@@ -18,10 +19,14 @@
  *    record is in the feed once, at its latest seq, so a catch-up of several
  *    batches must send every field changed since its start). A server whose
  *    epoch differs serves from base 0, since 0. @c max_bytes caps the batch
- *    (see cs_store_changes).
+ *    (see cs_store_changes). @c puller_epoch is the puller's own db epoch:
+ *    the server leaves out what it took from the puller's feed of that
+ *    epoch, which the puller has (its echo, see cs_store_changes_to).
  *  - CHANGES: the answer. @c epoch and @c head are the server's, @c base and
  *    @c since those it served (the PULL's, or 0 and 0 when the epoch
- *    differed), @c last_seq the feed position the batch covers. Each delta is
+ *    differed), @c last_seq the feed position the batch covers,
+ *    @c puller_epoch the PULL's (a puller whose epoch changed since must
+ *    not apply it: it may lack what was left out). Each delta is
  *    a msgpack bin holding one cs_codec delta ([collection, id, canonical
  *    record], see cs_codec_encode_delta); the deltas are checked by
  *    cs_codec_decode_delta when applied, not here.
@@ -69,12 +74,13 @@ typedef struct {
 typedef struct {
     cs_msg_type_t type;
     uint64_t epoch;
-    uint64_t base;      /* PULL, CHANGES: start of the catch-up */
-    uint64_t since;     /* PULL, CHANGES */
-    uint64_t last_seq;  /* CHANGES */
-    uint64_t head;      /* NOTIFY, CHANGES */
-    uint32_t max_bytes; /* PULL */
-    size_t n_deltas;    /* CHANGES */
+    uint64_t base;         /* PULL, CHANGES: start of the catch-up */
+    uint64_t since;        /* PULL, CHANGES */
+    uint64_t last_seq;     /* CHANGES */
+    uint64_t head;         /* NOTIFY, CHANGES */
+    uint64_t puller_epoch; /* PULL, CHANGES: the puller's own epoch */
+    uint32_t max_bytes;    /* PULL */
+    size_t n_deltas;       /* CHANGES */
     /* CHANGES: each an encoded cs_codec delta. After cs_msg_decode, the
      * table is owned by the message (free it with cs_msg_fini) and points
      * into the decoded frame, which must outlive it. For cs_msg_encode,

@@ -46,6 +46,7 @@ struct cs_sync {
     size_t n_peers;      /* used */
     size_t cap_peers;    /* allocated */
     uint64_t unknown;    /* messages from peers not added */
+    uint64_t epoch;      /* our epoch as ops->head last gave it (0: never) */
 };
 
 /* ---------------- helpers ---------------- */
@@ -89,6 +90,17 @@ s_send(cs_sync_t *self, s_peer_t *p, const cs_msg_t *msg, uint64_t now)
     return rc;
 }
 
+/*  Our epoch now (ops->head), or as last read if that fails. */
+static uint64_t
+s_our_epoch(cs_sync_t *self)
+{
+    uint64_t epoch = 0, head = 0;
+    if (self->ops.head(self->ops.arg, &epoch, &head) == CS_OK) {
+        self->epoch = epoch;
+    }
+    return self->epoch;
+}
+
 /*  Ask @p p for its changes after cursor @p from. */
 static void
 s_pull(cs_sync_t *self, s_peer_t *p, cs_sync_cursor_t from, uint64_t now)
@@ -97,7 +109,8 @@ s_pull(cs_sync_t *self, s_peer_t *p, cs_sync_cursor_t from, uint64_t now)
                      .epoch = from.epoch,
                      .base = from.base,
                      .since = from.seq,
-                     .max_bytes = self->opts.batch_bytes };
+                     .max_bytes = self->opts.batch_bytes,
+                     .puller_epoch = s_our_epoch(self) };
     int rc = s_send(self, p, &msg, now);
     p->ae_from = now;
     p->pulling = rc == CS_OK;
@@ -248,12 +261,18 @@ s_on_pull(cs_sync_t *self, s_peer_t *p, const cs_msg_t *msg, uint64_t now)
     }
     bool ours = msg->epoch == epoch;
     if (ours && msg->since > head) {
-        /* The peer applied our feed past its head: we went back in time. */
+        /* The peer applied our feed past its head: we went back in time.
+         * The store forgets our cursors with the old epoch: what peers
+         * left out for us as our echo may be what we lost. */
         if (self->ops.renew_epoch(self->ops.arg, &epoch) != CS_OK) {
             return;
         }
+        for (size_t i = 0; i < self->n_peers; i++) {
+            self->peers[i].cursor = (cs_sync_cursor_t){ 0, 0, 0 };
+        }
         ours = false;
     }
+    self->epoch = epoch;
     uint64_t base = ours ? msg->base : 0;
     uint64_t since = ours ? msg->since : 0;
     uint32_t max_bytes = msg->max_bytes < self->opts.batch_bytes
@@ -261,12 +280,13 @@ s_on_pull(cs_sync_t *self, s_peer_t *p, const cs_msg_t *msg, uint64_t now)
                              : self->opts.batch_bytes;
     cs_msg_t out;
     memset(&out, 0, sizeof out);
-    if (self->ops.changes(self->ops.arg, base, since, max_bytes, &out) !=
-        CS_OK) {
+    if (self->ops.changes(self->ops.arg, p->id, msg->puller_epoch, base, since,
+                          max_bytes, &out) != CS_OK) {
         return;
     }
     assert(out.type == CS_MSG_CHANGES);
     assert(out.base == base && out.since == since);
+    out.puller_epoch = msg->puller_epoch;
     if (s_send(self, p, &out, now) == CS_OK) {
         p->stats.changes_out += out.n_deltas;
         s_told(p, out.epoch, out.head);
@@ -287,9 +307,12 @@ static void
 s_on_changes(cs_sync_t *self, s_peer_t *p, const cs_msg_t *msg, uint64_t now)
 {
     const cs_sync_cursor_t *cur = &p->cursor;
-    bool continues = msg->epoch == cur->epoch
-                         ? msg->base == cur->base && msg->since == cur->seq
-                         : msg->base == 0 && msg->since == 0;
+    /* Served for our epoch (else it may lack what we lost since) and
+     * continuing our cursor. */
+    bool continues = msg->puller_epoch == s_our_epoch(self) &&
+                     (msg->epoch == cur->epoch
+                          ? msg->base == cur->base && msg->since == cur->seq
+                          : msg->base == 0 && msg->since == 0);
     if (!continues) {
         p->stats.stale++;
         if (p->pulling && msg->epoch == p->pull_from.epoch &&
@@ -404,6 +427,9 @@ cs_sync_on_tick(cs_sync_t *self, uint64_t now)
     const cs_sync_opts_t *o = &self->opts;
     uint64_t epoch = 0, head = 0;
     bool have_head = self->ops.head(self->ops.arg, &epoch, &head) == CS_OK;
+    if (have_head) {
+        self->epoch = epoch;
+    }
     for (size_t i = 0; i < self->n_peers; i++) {
         s_peer_t *p = &self->peers[i];
         if (p->connected &&

@@ -25,12 +25,20 @@
  *    field changed before the first batch's window, on a record changed
  *    again after it, still arrives.
  *  - A PULL is answered with CHANGES from ops->changes: from its @c base
- *    and @c since if the PULL's epoch is ours, else from 0 and 0.
+ *    and @c since if the PULL's epoch is ours, else from 0 and 0. A PULL
+ *    carries the puller's own epoch, and the answer leaves out what we
+ *    took from the puller's feed of that epoch: it has that, or newer
+ *    (without this, every change would travel back to where it came
+ *    from; a catch-up would cost twice its work). The CHANGES repeats
+ *    that epoch, and a puller whose epoch is another by then drops it as
+ *    stale.
  *  - A PULL of our epoch from past our head means that our feed went back
  *    in time (the store was restored from an older copy) and that its
  *    next seqs would be used again for other changes, which the peer
  *    would skip. We take a new epoch (ops->renew_epoch) and answer from 0
- *    and 0; every peer then starts again, as for a wiped store. A NOTIFY
+ *    and 0; every peer then starts again, as for a wiped store. Our own
+ *    cursors start again at 0 too: what peers left out for us as echo
+ *    under the old epoch may be what the restore lost. A NOTIFY
  *    of our cursor's epoch with a head behind our cursor makes us pull
  *    at once, so that the peer finds out.
  *  - A CHANGES is applied only if it continues our cursor: same epoch,
@@ -117,23 +125,25 @@ typedef struct {
     /** The stored cursor of @p peer into @p out (all 0 if there is
      *  none). */
     int (*cursor)(void *arg, uint64_t peer, cs_sync_cursor_t *out);
-    /** Fill @p out as the CHANGES answering a pull of the records after
-     *  @p since, each with the fields changed after @p base (base <=
-     *  since), with at most @p max_bytes (cs_store_changes rules): type,
-     *  epoch, base, since, last_seq, head and the deltas, which stay valid
-     *  until the next call. @return CS_OK or an error (then nothing is
-     *  sent). */
-    int (*changes)(void *arg, uint64_t base, uint64_t since, uint32_t max_bytes,
-                   cs_msg_t *out);
+    /** Fill @p out as the CHANGES answering a pull by @p peer, whose own
+     *  epoch is @p peer_epoch, of the records after @p since, each with
+     *  the fields changed after @p base (base <= since), with at most
+     *  @p max_bytes, less what we took from that peer's feed of that epoch
+     *  (cs_store_changes_to rules): type, epoch, base, since, last_seq,
+     *  head and the deltas, which stay valid until the next call.
+     *  @return CS_OK or an error (then nothing is sent). */
+    int (*changes)(void *arg, uint64_t peer, uint64_t peer_epoch, uint64_t base,
+                   uint64_t since, uint32_t max_bytes, cs_msg_t *out);
     /** Decode and merge the deltas of @p changes from @p peer and set its
      *  cursor to @p next, in one transaction. @return CS_OK (@p res
      *  filled); CS_EPROTO for a bad delta, CS_EFULL, CS_EIO...: nothing
      *  stored, the cursor stays. */
     int (*apply)(void *arg, uint64_t peer, const cs_msg_t *changes,
                  cs_sync_cursor_t next, cs_sync_applied_t *res);
-    /** Give our store a new epoch (cs_store_renew_epoch) and return it in
-     *  @p epoch. Called when a peer pulls from past our head: our feed
-     *  went back in time. @return CS_OK or an error. */
+    /** Give our store a new epoch (cs_store_renew_epoch: our cursors on
+     *  peers are forgotten with it) and return it in @p epoch. Called when
+     *  a peer pulls from past our head: our feed went back in time.
+     *  @return CS_OK or an error. */
     int (*renew_epoch)(void *arg, uint64_t *epoch);
     /** Send @p msg to @p peer. @return CS_OK if handed to the transport;
      *  CS_EAGAIN if it could not be (no connection, queue full): the

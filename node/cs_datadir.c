@@ -124,8 +124,9 @@ s_mark_check(const char *dir, cs_store_t *store)
         fprintf(stderr,
                 "crmsync: %s: the store's change feed is behind the %" PRIu64
                 " changes it had reached (now %" PRIu64 "): it was restored "
-                "from an older copy, so it gets a new epoch (%016" PRIx64 ") "
-                "and its peers pull all of it again\n",
+                "from an older copy, so it gets a new epoch (%016" PRIx64 ")"
+                "; its peers pull all of it again, and it pulls all of "
+                "theirs\n",
                 dir, head, info.feed_head, info.epoch);
     } else if (marked && epoch == info.epoch && info.feed_head == head) {
         return CS_OK;

@@ -38,7 +38,8 @@ CS_NODISCARD int cs_datadir_renew(const char *dir, uint64_t *node_id);
  *  again that its peers have already applied, so they would skip the
  *  changes given those seqs. Such a store gets a new epoch
  *  (cs_store_renew_epoch, with a notice on stderr): its peers pull it all
- *  again, as from a wiped store. Then the mark is brought up to date.
+ *  again, as from a wiped store, and it pulls all of theirs (its cursors
+ *  go with the old epoch). Then the mark is brought up to date.
  *  @return CS_OK; CS_ENOENT if @p dir is not an initialised data directory;
  *  CS_ECORRUPT if it has keys but no store; CS_EAUTH if keys and store
  *  disagree or the secret key is unusable; CS_EIO if the mark cannot be

@@ -146,8 +146,8 @@ s_changes_add(void *arg, const char *collection, const char *id,
 }
 
 static int
-s_changes(void *arg, uint64_t base, uint64_t since, uint32_t max_bytes,
-          cs_msg_t *out)
+s_changes(void *arg, uint64_t peer, uint64_t peer_epoch, uint64_t base,
+          uint64_t since, uint32_t max_bytes, cs_msg_t *out)
 {
     cs_syncstore_t *self = arg;
     assert(out);
@@ -159,8 +159,9 @@ s_changes(void *arg, uint64_t base, uint64_t since, uint32_t max_bytes,
     uint64_t last_seq = 0, head = 0;
     /* s_changes_add counts the frame's bytes and ends the batch: the
      * store need not encode each delta once more to count them */
-    int rc = cs_store_changes(self->store, base, since, SIZE_MAX, s_changes_add,
-                              self, &last_seq, &head);
+    const cs_store_puller_t to = { .peer_id = peer, .epoch = peer_epoch };
+    int rc = cs_store_changes_to(self->store, &to, base, since, SIZE_MAX,
+                                 s_changes_add, self, &last_seq, &head);
     if (rc == CS_OK) {
         rc = self->out_rc;
     }

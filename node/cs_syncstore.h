@@ -4,9 +4,10 @@
  *  SPDX-License-Identifier: MIT
  *
  *  - head: cs_store_info. cursor: cs_store_peer_get (none: 0, 0, 0).
- *  - changes: cs_store_changes picks the records (those whose feed seq
+ *  - changes: cs_store_changes_to picks the records (those whose feed seq
  *    is past since) and gives each one's delta, the parts changed after
- *    base (the start of the puller's catch-up, see cs_sync.h), which is
+ *    base (the start of the puller's catch-up, see cs_sync.h) less those
+ *    the puller gave us itself (its echo), which is
  *    encoded with cs_codec_encode_delta into a buffer the syncstore owns;
  *    valid until the next call. The batch ends where the encoded deltas
  *    (with their msgpack bin headers) reach max_bytes, or at

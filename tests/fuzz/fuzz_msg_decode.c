@@ -36,9 +36,10 @@ s_is_zero(const cs_msg_t *msg)
 static bool
 s_equal(const cs_msg_t *a, const cs_msg_t *b)
 {
-    if (a->type != b->type || a->epoch != b->epoch || a->since != b->since ||
-        a->last_seq != b->last_seq || a->head != b->head ||
-        a->max_bytes != b->max_bytes || a->n_deltas != b->n_deltas) {
+    if (a->type != b->type || a->epoch != b->epoch || a->base != b->base ||
+        a->since != b->since || a->last_seq != b->last_seq ||
+        a->head != b->head || a->max_bytes != b->max_bytes ||
+        a->puller_epoch != b->puller_epoch || a->n_deltas != b->n_deltas) {
         return false;
     }
     for (size_t i = 0; i < a->n_deltas; i++) {
@@ -67,6 +68,16 @@ s_check_decoded(const cs_msg_t *msg, const uint8_t *data, size_t size)
     }
     if (msg->type != CS_MSG_PULL) {
         s_check(msg->max_bytes == 0);
+    }
+    if (msg->type == CS_MSG_NOTIFY) {
+        s_check(msg->base == 0 && msg->since == 0 && msg->puller_epoch == 0);
+    } else {
+        s_check(msg->base <= msg->since);
+    }
+    if (msg->type == CS_MSG_CHANGES) {
+        s_check(msg->since <= msg->last_seq && msg->last_seq <= msg->head);
+    } else if (msg->type == CS_MSG_PULL) {
+        s_check(msg->head == 0);
     }
 }
 

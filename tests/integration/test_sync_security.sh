@@ -88,7 +88,7 @@ hostile=(
     hex:9201a178                     # [1, "x"]
     hex:94a131a1310000               # version and type as strings
     hex:940101ff00                   # a negative epoch
-    hex:960102000501ce00010000       # PULL with base > since
+    hex:970102000501ce0001000000     # PULL with base > since
     hex:ddffffffff                   # array of 2^32-1 items, no bytes
     hex:dfffffffff                   # map of 2^32-1 pairs
     hex:c6ffffffff                   # bin of 4 GB, no bytes

@@ -25,6 +25,16 @@
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
+/* Items of each message's top-level array, version and type included (the
+ * table in net/cs_msg.h), written out here so that a change of format
+ * shows up as a test failure. PULL and CHANGES had one item less before
+ * puller_epoch; frames of that shape must be refused. */
+#define S_NOTIFY_ITEMS      4u
+#define S_PULL_ITEMS        7u
+#define S_CHANGES_ITEMS     9u
+#define S_OLD_PULL_ITEMS    6u
+#define S_OLD_CHANGES_ITEMS 8u
+
 /* The decoder must bound the delta count before it allocates the table. */
 #include "../alloc_watch.h"
 
@@ -45,23 +55,13 @@ s_mp_be(cs_buf_t *b, uint64_t v, unsigned bytes)
 }
 
 /*  @p width 0: positive fixint; 1, 2, 4, 8: uint 8/16/32/64. */
-/*  Hand-built PULL and CHANGES frames name their items as the frame
- *  without base ([1, t, epoch, since, ...]): s_mp_head counts base in the
- *  array header and s_mp_uint_w writes base 0 right after the epoch.
- *  This is how many uints to write before that base (0: none pending). */
-static unsigned s_base_pending;
-
 static void
 s_mp_uint_w(cs_buf_t *b, uint64_t v, unsigned width)
 {
-    bool base_next = s_base_pending > 0 && --s_base_pending == 0;
     switch (width) {
     case 0:
         assert_true(v < 0x80);
         s_mp_byte(b, (uint8_t) v);
-        if (base_next) {
-            s_mp_byte(b, 0x00);
-        }
         return;
     case 1:
         s_mp_byte(b, 0xcc);
@@ -78,9 +78,6 @@ s_mp_uint_w(cs_buf_t *b, uint64_t v, unsigned width)
         break;
     }
     s_mp_be(b, v, width);
-    if (base_next) {
-        s_mp_byte(b, 0x00);
-    }
 }
 
 /*  In its shortest form. */
@@ -99,7 +96,6 @@ s_mp_uint(cs_buf_t *b, uint64_t v)
 static void
 s_mp_array_w(cs_buf_t *b, uint64_t n, unsigned width)
 {
-    s_base_pending = 0; /* a new frame, or the deltas: no base to add */
     if (width == 0) {
         assert_true(n < 16);
         s_mp_byte(b, (uint8_t) (0x90 | n));
@@ -130,17 +126,25 @@ s_mp_bin_w(cs_buf_t *b, const void *data, size_t len, unsigned width)
     cs_buf_append(b, data, len);
 }
 
-/*  The start of a frame: array header, version, type. @p items of a PULL
- *  or CHANGES do not count base: it is added (base 0, after the epoch). */
+/*  The start of a frame: array header (@p items, as given), version, type.
+ *  The caller writes the other items. */
 static void
 s_mp_head(cs_buf_t *b, uint64_t items, uint64_t type)
 {
-    bool with_base = type == CS_MSG_PULL || type == CS_MSG_CHANGES;
-    s_base_pending = 0;
-    s_mp_array(b, with_base ? items + 1 : items);
+    s_mp_array(b, items);
     s_mp_uint(b, CS_MSG_VERSION);
     s_mp_uint(b, type);
-    s_base_pending = with_base ? 1 : 0;
+}
+
+/*  A CHANGES up to its delta array: epoch, base, since, last_seq, head and
+ *  puller_epoch all @p v (so in order). The caller writes the deltas. */
+static void
+s_mp_changes_head(cs_buf_t *b, uint64_t v)
+{
+    s_mp_head(b, S_CHANGES_ITEMS, CS_MSG_CHANGES);
+    for (int k = 0; k < 6; k++) {
+        s_mp_uint(b, v);
+    }
 }
 
 /* ---------------- helpers ---------------- */
@@ -194,10 +198,12 @@ s_assert_msg_equal(const cs_msg_t *a, const cs_msg_t *b)
 {
     assert_int_equal(a->type, b->type);
     assert_true(a->epoch == b->epoch);
+    assert_true(a->base == b->base);
     assert_true(a->since == b->since);
     assert_true(a->last_seq == b->last_seq);
     assert_true(a->head == b->head);
     assert_int_equal(a->max_bytes, b->max_bytes);
+    assert_true(a->puller_epoch == b->puller_epoch);
     assert_int_equal(a->n_deltas, b->n_deltas);
     for (size_t i = 0; i < a->n_deltas; i++) {
         assert_int_equal(a->deltas[i].len, b->deltas[i].len);
@@ -212,7 +218,8 @@ s_assert_unused_zero(const cs_msg_t *msg)
 {
     switch (msg->type) {
     case CS_MSG_NOTIFY:
-        assert_true(msg->since == 0 && msg->last_seq == 0);
+        assert_true(msg->base == 0 && msg->since == 0 && msg->last_seq == 0);
+        assert_true(msg->puller_epoch == 0);
         assert_int_equal(msg->max_bytes, 0);
         break;
     case CS_MSG_PULL:
@@ -260,23 +267,28 @@ s_notify(uint64_t epoch, uint64_t head)
 }
 
 static cs_msg_t
-s_pull(uint64_t epoch, uint64_t since, uint32_t max_bytes)
+s_pull(uint64_t epoch, uint64_t base, uint64_t since, uint32_t max_bytes,
+       uint64_t puller_epoch)
 {
     return (cs_msg_t){ .type = CS_MSG_PULL,
                        .epoch = epoch,
+                       .base = base,
                        .since = since,
-                       .max_bytes = max_bytes };
+                       .max_bytes = max_bytes,
+                       .puller_epoch = puller_epoch };
 }
 
+/*  A CHANGES with base 0 (set .base for another). */
 static cs_msg_t
 s_changes(uint64_t epoch, uint64_t since, uint64_t last_seq, uint64_t head,
-          cs_msg_bytes_t *deltas, size_t n_deltas)
+          uint64_t puller_epoch, cs_msg_bytes_t *deltas, size_t n_deltas)
 {
     return (cs_msg_t){ .type = CS_MSG_CHANGES,
                        .epoch = epoch,
                        .since = since,
                        .last_seq = last_seq,
                        .head = head,
+                       .puller_epoch = puller_epoch,
                        .n_deltas = n_deltas,
                        .deltas = deltas };
 }
@@ -316,13 +328,24 @@ test_pull_round_trips_every_width(void **state)
 {
     (void) state;
     const uint32_t caps[] = { 0, 1, 0x80, 65536, CS_MSG_BATCH_MAX, UINT32_MAX };
-    for (size_t i = 0; i < ARRAY_LEN(s_edges); i++) {
+    const size_t n = ARRAY_LEN(s_edges);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t since = s_edges[n - 1 - i];
+        uint64_t base = s_edges[i] < since ? s_edges[i] : since;
         for (size_t k = 0; k < ARRAY_LEN(caps); k++) {
-            cs_msg_t msg = s_pull(s_edges[i],
-                                  s_edges[ARRAY_LEN(s_edges) - 1 - i], caps[k]);
+            /* puller_epoch through every edge, as i and k go */
+            cs_msg_t msg =
+                s_pull(s_edges[i], base, since, caps[k], s_edges[(i + k) % n]);
+            s_assert_round_trip(&msg);
+        }
+        for (size_t k = 0; k < n; k++) {
+            cs_msg_t msg = s_pull(s_edges[i], base, since, 100, s_edges[k]);
             s_assert_round_trip(&msg);
         }
     }
+    /* a puller_epoch that needs uint64, unlike the other fields */
+    cs_msg_t wide = s_pull(3, 1, 2, 4096, UINT64_C(0x0123456789abcdef));
+    s_assert_round_trip(&wide);
 }
 
 static void
@@ -330,15 +353,24 @@ test_changes_round_trip_with_no_one_or_many_deltas(void **state)
 {
     (void) state;
     /* none: the decoded table is NULL */
-    cs_msg_t none = s_changes(7, 0, 0, 0, NULL, 0);
+    cs_msg_t none = s_changes(7, 0, 0, 0, 0, NULL, 0);
     s_assert_round_trip(&none);
     cs_msg_t edges = s_changes(UINT64_MAX, UINT32_MAX, (uint64_t) 1 << 32,
-                               UINT64_MAX, NULL, 0);
+                               UINT64_MAX, UINT64_MAX, NULL, 0);
+    edges.base = UINT16_MAX;
     s_assert_round_trip(&edges);
+    /* puller_epoch in every width, whatever the other positions */
+    for (size_t i = 0; i < ARRAY_LEN(s_edges); i++) {
+        cs_msg_t msg = s_changes(7, 5, 6, 6, s_edges[i], NULL, 0);
+        msg.base = 5;
+        s_assert_round_trip(&msg);
+    }
 
     uint8_t one_byte = 0x93;
     cs_msg_bytes_t one = { &one_byte, 1 };
-    cs_msg_t single = s_changes(1, 2, 3, 4, &one, 1);
+    cs_msg_t single =
+        s_changes(1, 2, 3, 4, UINT64_C(0xfedcba9876543210), &one, 1);
+    single.base = 1;
     s_assert_round_trip(&single);
 
     /* 15, 16 (array16), 65536 (array32) deltas of a few bytes */
@@ -350,7 +382,8 @@ test_changes_round_trip_with_no_one_or_many_deltas(void **state)
         table[i] = (cs_msg_bytes_t){ pattern + i % 7, 1 + i % 3 };
     }
     for (size_t i = 0; i < ARRAY_LEN(counts); i++) {
-        cs_msg_t many = s_changes(9, 100, 200, 300, table, counts[i]);
+        cs_msg_t many =
+            s_changes(9, 100, 200, 300, (uint64_t) 1 << 32, table, counts[i]);
         s_assert_round_trip(&many);
     }
     free(table);
@@ -370,11 +403,11 @@ test_changes_round_trip_every_bin_width(void **state)
     cs_msg_bytes_t table[ARRAY_LEN(sizes)];
     for (size_t i = 0; i < ARRAY_LEN(sizes); i++) {
         table[i] = (cs_msg_bytes_t){ bytes, sizes[i] };
-        cs_msg_t single = s_changes(1, 0, 5, 5, &table[i], 1);
+        cs_msg_t single = s_changes(1, 0, 5, 5, 2, &table[i], 1);
         s_assert_round_trip(&single);
     }
     /* all but the largest in one frame */
-    cs_msg_t mixed = s_changes(1, 0, 5, 5, table, ARRAY_LEN(sizes) - 1);
+    cs_msg_t mixed = s_changes(1, 0, 5, 5, 2, table, ARRAY_LEN(sizes) - 1);
     s_assert_round_trip(&mixed);
     free(bytes);
 }
@@ -396,19 +429,24 @@ test_encode_writes_the_shortest_form_and_appends(void **state)
     assert_memory_equal(buf.data, want_notify, sizeof want_notify);
 
     cs_buf_reset(&buf);
-    cs_msg_t pull = s_pull(0x80, 0x100, 0x10000);
+    cs_msg_t pull = s_pull(0x80, 0x05, 0x100, 0x10000, (uint64_t) 1 << 32);
     cs_msg_encode(&pull, &buf);
-    const uint8_t want_pull[] = { 0x96, 0x01, 0x02, 0xcc, 0x80, 0x00, 0xcd,
-                                  0x01, 0x00, 0xce, 0x00, 0x01, 0x00, 0x00 };
+    /* [1, 2, epoch, base, since, max_bytes, puller_epoch] */
+    const uint8_t want_pull[] = { 0x97, 0x01, 0x02, 0xcc, 0x80, 0x05,
+                                  0xcd, 0x01, 0x00, 0xce, 0x00, 0x01,
+                                  0x00, 0x00, 0xcf, 0x00, 0x00, 0x00,
+                                  0x01, 0x00, 0x00, 0x00, 0x00 };
     assert_int_equal(buf.len, sizeof want_pull);
     assert_memory_equal(buf.data, want_pull, sizeof want_pull);
 
     cs_buf_reset(&buf);
     cs_msg_bytes_t delta = { (const uint8_t *) "ab", 2 };
-    cs_msg_t changes = s_changes(1, 2, 3, 4, &delta, 1);
+    cs_msg_t changes = s_changes(1, 2, 3, 4, 0xcafe, &delta, 1);
     cs_msg_encode(&changes, &buf);
-    const uint8_t want_changes[] = { 0x98, 0x01, 0x03, 0x01, 0x00, 0x02, 0x03,
-                                     0x04, 0x91, 0xc4, 0x02, 'a',  'b' };
+    /* [1, 3, epoch, base, since, last_seq, head, puller_epoch, [delta]] */
+    const uint8_t want_changes[] = { 0x99, 0x01, 0x03, 0x01, 0x00, 0x02,
+                                     0x03, 0x04, 0xcd, 0xca, 0xfe, 0x91,
+                                     0xc4, 0x02, 'a',  'b' };
     assert_int_equal(buf.len, sizeof want_changes);
     assert_memory_equal(buf.data, want_changes, sizeof want_changes);
     cs_buf_fini(&buf);
@@ -461,34 +499,45 @@ test_every_integer_array_and_bin_width_decodes(void **state)
         }
     }
 
-    /* a PULL's max_bytes and a CHANGES' fields at uint64 width */
-    cs_buf_reset(&buf);
-    s_mp_head(&buf, 5, CS_MSG_PULL);
-    s_mp_uint_w(&buf, 0, 8);
-    s_mp_uint_w(&buf, 1, 4);
-    s_mp_uint_w(&buf, UINT32_MAX, 8);
-    cs_msg_t pull;
-    assert_int_equal(cs_msg_decode(buf.data, buf.len, &pull), CS_OK);
-    cs_msg_t want_pull = s_pull(0, 1, UINT32_MAX);
-    s_assert_msg_equal(&want_pull, &pull);
-    cs_msg_fini(&pull);
+    /* a PULL's fields in several widths, max_bytes and puller_epoch in
+     * uint64: a small value in a wide form, and a value that needs it */
+    const uint64_t puller_epochs[] = { 6, UINT64_C(0x8000000000000001) };
+    for (size_t i = 0; i < ARRAY_LEN(puller_epochs); i++) {
+        cs_buf_reset(&buf);
+        s_mp_head(&buf, S_PULL_ITEMS, CS_MSG_PULL);
+        s_mp_uint_w(&buf, 0, 8);
+        s_mp_uint_w(&buf, 1, 2);
+        s_mp_uint_w(&buf, 1, 4);
+        s_mp_uint_w(&buf, UINT32_MAX, 8);
+        s_mp_uint_w(&buf, puller_epochs[i], 8);
+        cs_msg_t pull;
+        assert_int_equal(cs_msg_decode(buf.data, buf.len, &pull), CS_OK);
+        cs_msg_t want_pull = s_pull(0, 1, 1, UINT32_MAX, puller_epochs[i]);
+        s_assert_msg_equal(&want_pull, &pull);
+        cs_msg_fini(&pull);
+    }
 
-    /* one 2-byte delta under each bin width, the delta array under each
-     * array width */
+    /* a CHANGES' fields in several widths (puller_epoch in uint64), one
+     * 2-byte delta under each bin width, the delta array under each array
+     * width */
     for (unsigned bin_width = 1; bin_width <= 4; bin_width *= 2) {
         for (size_t a = 0; a < ARRAY_LEN(array_widths); a++) {
+            uint64_t puller_epoch = puller_epochs[a % 2];
             cs_buf_reset(&buf);
-            s_mp_head(&buf, 7, CS_MSG_CHANGES);
+            s_mp_head(&buf, S_CHANGES_ITEMS, CS_MSG_CHANGES);
             s_mp_uint_w(&buf, 1, 8);
+            s_mp_uint_w(&buf, 0, 1);
             s_mp_uint_w(&buf, 2, 4);
             s_mp_uint_w(&buf, 3, 2);
             s_mp_uint_w(&buf, 4, 1);
+            s_mp_uint_w(&buf, puller_epoch, 8);
             s_mp_array_w(&buf, 1, array_widths[a]);
             s_mp_bin_w(&buf, "ok", 2, bin_width);
             cs_msg_t changes;
             assert_int_equal(cs_msg_decode(buf.data, buf.len, &changes), CS_OK);
             cs_msg_bytes_t delta = { (const uint8_t *) "ok", 2 };
-            cs_msg_t want_changes = s_changes(1, 2, 3, 4, &delta, 1);
+            cs_msg_t want_changes =
+                s_changes(1, 2, 3, 4, puller_epoch, &delta, 1);
             s_assert_msg_equal(&want_changes, &changes);
             assert_ptr_equal(changes.deltas[0].data, buf.data + buf.len - 2);
             cs_msg_fini(&changes);
@@ -503,7 +552,7 @@ test_fini_is_safe_twice_and_type_names(void **state)
 {
     (void) state;
     cs_msg_bytes_t delta = { (const uint8_t *) "d", 1 };
-    cs_msg_t src = s_changes(1, 0, 1, 1, &delta, 1);
+    cs_msg_t src = s_changes(1, 0, 1, 1, 1, &delta, 1);
     cs_buf_t buf;
     cs_buf_init(&buf);
     cs_msg_encode(&src, &buf);
@@ -537,10 +586,11 @@ s_valid_frames(cs_buf_t *frames, size_t max)
     cs_msg_t msgs[] = {
         s_notify(0, 0),
         s_notify(UINT64_MAX, 0x1234),
-        s_pull(0, 0, 0),
-        s_pull(0x7f, UINT32_MAX, UINT32_MAX),
-        s_changes(0, 0, 0, 0, NULL, 0),
-        s_changes(UINT64_MAX, 1, 200, 70000, deltas, ARRAY_LEN(deltas)),
+        s_pull(0, 0, 0, 0, 0),
+        s_pull(0x7f, 0x80, UINT32_MAX, UINT32_MAX, UINT64_MAX),
+        s_changes(0, 0, 0, 0, 0, NULL, 0),
+        s_changes(UINT64_MAX, 1, 200, 70000, (uint64_t) 1 << 40, deltas,
+                  ARRAY_LEN(deltas)),
     };
     assert_true(max >= ARRAY_LEN(msgs) + 1);
     for (size_t i = 0; i < ARRAY_LEN(msgs); i++) {
@@ -550,10 +600,10 @@ s_valid_frames(cs_buf_t *frames, size_t max)
     /* and one in the widest forms */
     cs_buf_t *wide = &frames[ARRAY_LEN(msgs)];
     cs_buf_init(wide);
-    s_mp_array_w(wide, 8, 4);
+    s_mp_array_w(wide, S_CHANGES_ITEMS, 4);
     s_mp_uint_w(wide, 1, 8);
     s_mp_uint_w(wide, CS_MSG_CHANGES, 8);
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < 6; i++) {
         s_mp_uint_w(wide, 42, 8);
     }
     s_mp_array_w(wide, 2, 4);
@@ -636,16 +686,18 @@ test_other_versions_and_unknown_types_are_refused(void **state)
     s_mp_uint(&b, 1);
     s_assert_buf_refused(&b);
 
-    /* unknown types, with 4, 5 and 7 items so no count matches by chance */
+    /* unknown types, with every item count from NOTIFY's to CHANGES', so
+     * each known shape (and the old ones) is among them */
     const uint64_t types[] = { 0,         4,     5,
                                0x7f,      0x103, ((uint64_t) 1 << 32) | 1,
                                UINT64_MAX };
     for (size_t i = 0; i < ARRAY_LEN(types); i++) {
-        for (uint64_t items = 4; items <= 7; items++) {
+        for (uint64_t items = S_NOTIFY_ITEMS; items <= S_CHANGES_ITEMS;
+             items++) {
             cs_buf_reset(&b);
             s_mp_head(&b, items, types[i]);
             for (uint64_t k = 2; k < items; k++) {
-                if (k == 6) {
+                if (k == items - 1 && items >= S_OLD_CHANGES_ITEMS) {
                     s_mp_array(&b, 0); /* CHANGES-shaped: no deltas */
                 } else {
                     s_mp_uint(&b, 1);
@@ -667,9 +719,10 @@ test_wrong_item_counts_are_refused(void **state)
     const struct {
         uint64_t type;
         uint64_t items;
-    } shapes[] = { { CS_MSG_NOTIFY, 4 }, { CS_MSG_PULL, 6 } };
+    } shapes[] = { { CS_MSG_NOTIFY, S_NOTIFY_ITEMS },
+                   { CS_MSG_PULL, S_PULL_ITEMS } };
     for (size_t i = 0; i < ARRAY_LEN(shapes); i++) {
-        for (uint64_t claim = 0; claim <= 8; claim++) {
+        for (uint64_t claim = 0; claim <= S_CHANGES_ITEMS + 1; claim++) {
             cs_buf_reset(&b);
             s_mp_array(&b, claim);
             s_mp_uint(&b, 1);
@@ -698,16 +751,16 @@ test_wrong_item_counts_are_refused(void **state)
             s_assert_buf_refused(&b);
         }
     }
-    /* CHANGES with 6 (no delta array) or 8 items (one more after it) */
+    /* CHANGES with 8 (no delta array) or 10 items (one more after it) */
     cs_buf_reset(&b);
-    s_mp_head(&b, 6, CS_MSG_CHANGES);
-    for (int k = 0; k < 4; k++) {
+    s_mp_head(&b, S_CHANGES_ITEMS - 1, CS_MSG_CHANGES);
+    for (int k = 0; k < 6; k++) {
         s_mp_uint(&b, 1);
     }
     s_assert_buf_refused(&b);
     cs_buf_reset(&b);
-    s_mp_head(&b, 8, CS_MSG_CHANGES);
-    for (int k = 0; k < 4; k++) {
+    s_mp_head(&b, S_CHANGES_ITEMS + 1, CS_MSG_CHANGES);
+    for (int k = 0; k < 6; k++) {
         s_mp_uint(&b, 1);
     }
     s_mp_array(&b, 0);
@@ -716,10 +769,7 @@ test_wrong_item_counts_are_refused(void **state)
     /* the delta array claims more or fewer than follow */
     for (uint64_t claim = 0; claim <= 4; claim++) {
         cs_buf_reset(&b);
-        s_mp_head(&b, 7, CS_MSG_CHANGES);
-        for (int k = 0; k < 4; k++) {
-            s_mp_uint(&b, 1);
-        }
+        s_mp_changes_head(&b, 1);
         s_mp_array(&b, claim);
         s_mp_bin_w(&b, "a", 1, 1);
         s_mp_bin_w(&b, "b", 1, 1);
@@ -742,17 +792,126 @@ test_wrong_item_counts_are_refused(void **state)
     cs_buf_fini(&b);
 }
 
-/*  A NOTIFY whose epoch is the raw item @p epoch_item (@p len bytes). */
+/*  Decoding @p b succeeds: a control for a refusal that differs from it
+ *  in one thing. */
 static void
-s_assert_notify_epoch_refused(const char *what, const uint8_t *epoch_item,
-                              size_t len)
+s_assert_buf_decodes(const cs_buf_t *b)
+{
+    cs_msg_t msg;
+    assert_int_equal(cs_msg_decode(b->data, b->len, &msg), CS_OK);
+    cs_msg_fini(&msg);
+}
+
+static void
+test_old_shapes_without_puller_epoch_are_refused(void **state)
+{
+    (void) state;
+    cs_buf_t b;
+    cs_buf_init(&b);
+    /* PULL [1, 2, epoch, base, since, max_bytes]: valid before
+     * puller_epoch, under its old count or under the new one */
+    const uint64_t counts[] = { S_OLD_PULL_ITEMS, S_PULL_ITEMS };
+    for (size_t i = 0; i < ARRAY_LEN(counts); i++) {
+        cs_buf_reset(&b);
+        s_mp_head(&b, counts[i], CS_MSG_PULL);
+        s_mp_uint(&b, 9);
+        s_mp_uint(&b, 1);
+        s_mp_uint(&b, 2);
+        s_mp_uint(&b, 4096);
+        s_assert_buf_refused(&b);
+    }
+    /* with puller_epoch and the new count, the same decodes */
+    s_mp_uint(&b, 8);
+    s_assert_buf_decodes(&b);
+
+    /* CHANGES [1, 3, epoch, base, since, last_seq, head, [delta]]: under
+     * its old count, under the new one (the delta array where
+     * puller_epoch belongs), and with puller_epoch after the delta array */
+    const uint64_t changes_counts[] = { S_OLD_CHANGES_ITEMS, S_CHANGES_ITEMS };
+    for (size_t i = 0; i < ARRAY_LEN(changes_counts) + 1; i++) {
+        bool epoch_last = i == ARRAY_LEN(changes_counts);
+        cs_buf_reset(&b);
+        s_mp_head(&b, epoch_last ? S_CHANGES_ITEMS : changes_counts[i],
+                  CS_MSG_CHANGES);
+        for (uint64_t k = 1; k <= 5; k++) {
+            s_mp_uint(&b, k); /* epoch 1, base 2 ... head 5 */
+        }
+        s_mp_array(&b, 1);
+        s_mp_bin_w(&b, "d", 1, 1);
+        if (epoch_last) {
+            s_mp_uint(&b, 8);
+        }
+        s_assert_buf_refused(&b);
+    }
+    /* with puller_epoch before the delta array, the same decodes */
+    cs_buf_reset(&b);
+    s_mp_head(&b, S_CHANGES_ITEMS, CS_MSG_CHANGES);
+    for (uint64_t k = 1; k <= 5; k++) {
+        s_mp_uint(&b, k);
+    }
+    s_mp_uint(&b, 8);
+    s_mp_array(&b, 1);
+    s_mp_bin_w(&b, "d", 1, 1);
+    cs_msg_t msg;
+    assert_int_equal(cs_msg_decode(b.data, b.len, &msg), CS_OK);
+    assert_true(msg.head == 5 && msg.puller_epoch == 8);
+    assert_int_equal(msg.n_deltas, 1);
+    cs_msg_fini(&msg);
+    cs_buf_fini(&b);
+}
+
+/* The integer items s_frame_with_item can replace. */
+typedef enum {
+    S_AT_NOTIFY_EPOCH,
+    S_AT_PULL_PULLER_EPOCH,
+    S_AT_CHANGES_PULLER_EPOCH,
+} s_slot_t;
+
+/*  A valid frame except that the item at @p slot is the raw @p item (@p len
+ *  bytes). */
+static void
+s_frame_with_item(cs_buf_t *b, s_slot_t slot, const uint8_t *item, size_t len)
+{
+    cs_buf_reset(b);
+    switch (slot) {
+    case S_AT_NOTIFY_EPOCH:
+        s_mp_head(b, S_NOTIFY_ITEMS, CS_MSG_NOTIFY);
+        cs_buf_append(b, item, len);
+        s_mp_uint(b, 9);
+        break;
+    case S_AT_PULL_PULLER_EPOCH: /* the last item */
+        s_mp_head(b, S_PULL_ITEMS, CS_MSG_PULL);
+        s_mp_uint(b, 3);
+        s_mp_uint(b, 1);
+        s_mp_uint(b, 2);
+        s_mp_uint(b, 4096);
+        cs_buf_append(b, item, len);
+        break;
+    case S_AT_CHANGES_PULLER_EPOCH: /* before the delta array */
+        s_mp_head(b, S_CHANGES_ITEMS, CS_MSG_CHANGES);
+        for (uint64_t k = 1; k <= 5; k++) {
+            s_mp_uint(b, k);
+        }
+        cs_buf_append(b, item, len);
+        s_mp_array(b, 1);
+        s_mp_bin_w(b, "d", 1, 1);
+        break;
+    }
+}
+
+/*  The frame of s_frame_with_item(@p slot, @p item) is refused, though the
+ *  same frame with a uint there decodes. */
+static void
+s_assert_item_refused(const char *what, s_slot_t slot, const uint8_t *item,
+                      size_t len)
 {
     (void) what; /* names the case in a debugger */
     cs_buf_t b;
     cs_buf_init(&b);
-    s_mp_head(&b, 4, CS_MSG_NOTIFY);
-    cs_buf_append(&b, epoch_item, len);
-    s_mp_uint(&b, 9);
+    const uint8_t five = 0x05;
+    s_frame_with_item(&b, slot, &five, 1);
+    s_assert_buf_decodes(&b);
+    s_frame_with_item(&b, slot, item, len);
     s_assert_buf_refused(&b);
     cs_buf_fini(&b);
 }
@@ -801,9 +960,14 @@ test_signed_and_non_integer_fields_are_refused(void **state)
         { "fixext1", fixext1, sizeof fixext1 },
         { "reserved 0xc1", reserved, sizeof reserved },
     };
-    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
-        s_assert_notify_epoch_refused(cases[i].what, cases[i].item,
-                                      cases[i].len);
+    /* as a NOTIFY's epoch, and as the puller_epoch of a PULL or CHANGES */
+    const s_slot_t slots[] = { S_AT_NOTIFY_EPOCH, S_AT_PULL_PULLER_EPOCH,
+                               S_AT_CHANGES_PULLER_EPOCH };
+    for (size_t k = 0; k < ARRAY_LEN(slots); k++) {
+        for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+            s_assert_item_refused(cases[i].what, slots[k], cases[i].item,
+                                  cases[i].len);
+        }
     }
 
     /* signed version and type */
@@ -811,9 +975,17 @@ test_signed_and_non_integer_fields_are_refused(void **state)
     const uint8_t signed_type[] = { 0x94, 0x01, 0xd0, 0x01, 0x00, 0x00 };
     s_assert_refused(signed_version, sizeof signed_version);
     s_assert_refused(signed_type, sizeof signed_type);
-    /* a signed max_bytes in a PULL */
-    const uint8_t signed_cap[] = { 0x95, 0x01, 0x02, 0x00, 0x00, 0xd0, 0x10 };
+    /* a signed max_bytes in a PULL (with a uint, it decodes) */
+    const uint8_t signed_cap[] = { 0x97, 0x01, 0x02, 0x00, 0x00,
+                                   0x00, 0xd0, 0x10, 0x00 };
     s_assert_refused(signed_cap, sizeof signed_cap);
+    const uint8_t unsigned_cap[] = { 0x97, 0x01, 0x02, 0x00, 0x00,
+                                     0x00, 0xcc, 0x10, 0x00 };
+    cs_msg_t msg;
+    assert_int_equal(cs_msg_decode(unsigned_cap, sizeof unsigned_cap, &msg),
+                     CS_OK);
+    assert_int_equal(msg.max_bytes, 0x10);
+    cs_msg_fini(&msg);
 }
 
 static void
@@ -827,10 +999,7 @@ test_wrong_nested_types_are_refused(void **state)
     /* a delta as str (fixstr, str8) instead of bin */
     for (int str8 = 0; str8 <= 1; str8++) {
         cs_buf_reset(&b);
-        s_mp_head(&b, 7, CS_MSG_CHANGES);
-        for (int k = 0; k < 4; k++) {
-            s_mp_uint(&b, 1);
-        }
+        s_mp_changes_head(&b, 1);
         s_mp_array(&b, 1);
         if (str8) {
             s_mp_byte(&b, 0xd9);
@@ -848,10 +1017,7 @@ test_wrong_nested_types_are_refused(void **state)
     const size_t bad_lens[] = { 2, 1, 1, 3 };
     for (size_t i = 0; i < ARRAY_LEN(bad_items); i++) {
         cs_buf_reset(&b);
-        s_mp_head(&b, 7, CS_MSG_CHANGES);
-        for (int k = 0; k < 4; k++) {
-            s_mp_uint(&b, 1);
-        }
+        s_mp_changes_head(&b, 1);
         s_mp_array(&b, 2);
         s_mp_bin_w(&b, "ok", 2, 1);
         cs_buf_append(&b, bad_items[i], bad_lens[i]);
@@ -864,16 +1030,13 @@ test_wrong_nested_types_are_refused(void **state)
     const size_t bad_list_lens[] = { 3, 3, 1, 1 };
     for (size_t i = 0; i < ARRAY_LEN(bad_lists); i++) {
         cs_buf_reset(&b);
-        s_mp_head(&b, 7, CS_MSG_CHANGES);
-        for (int k = 0; k < 4; k++) {
-            s_mp_uint(&b, 1);
-        }
+        s_mp_changes_head(&b, 1);
         cs_buf_append(&b, bad_lists[i], bad_list_lens[i]);
         s_assert_buf_refused(&b);
     }
     /* an array where a NOTIFY's head belongs */
     cs_buf_reset(&b);
-    s_mp_head(&b, 4, CS_MSG_NOTIFY);
+    s_mp_head(&b, S_NOTIFY_ITEMS, CS_MSG_NOTIFY);
     s_mp_uint(&b, 1);
     s_mp_array(&b, 1);
     s_mp_uint(&b, 1);
@@ -908,28 +1071,36 @@ test_out_of_order_positions_are_refused(void **state)
     (void) state;
     cs_buf_t b;
     cs_buf_init(&b);
-    /* PULL [1, 2, epoch, base, since, max_bytes]: base > since */
+    /* puller_epoch takes no part in the order: below, between or above
+     * the positions, the verdict is the same */
+    const uint64_t puller_epochs[] = { 0, 3, UINT64_MAX };
+    /* PULL [1, 2, epoch, base, since, max_bytes, puller_epoch]:
+     * base > since */
     const uint64_t pulls[][2] = { { 5, 4 }, { 1, 0 }, { 6, 6 } };
-    for (size_t i = 0; i < ARRAY_LEN(pulls); i++) {
+    for (size_t i = 0; i < ARRAY_LEN(pulls) * ARRAY_LEN(puller_epochs); i++) {
+        const uint64_t *pull = pulls[i / ARRAY_LEN(puller_epochs)];
+        uint64_t puller_epoch = puller_epochs[i % ARRAY_LEN(puller_epochs)];
         cs_buf_reset(&b);
-        s_mp_array(&b, 6);
+        s_mp_array(&b, S_PULL_ITEMS);
         s_mp_uint(&b, 1);
         s_mp_uint(&b, CS_MSG_PULL);
         s_mp_uint(&b, 9);
-        s_mp_uint(&b, pulls[i][0]);
-        s_mp_uint(&b, pulls[i][1]);
+        s_mp_uint(&b, pull[0]);
+        s_mp_uint(&b, pull[1]);
         s_mp_uint(&b, 100);
-        if (pulls[i][0] <= pulls[i][1]) {
+        s_mp_uint(&b, puller_epoch);
+        if (pull[0] <= pull[1]) {
             cs_msg_t msg;
             assert_int_equal(cs_msg_decode(b.data, b.len, &msg), CS_OK);
-            assert_int_equal(msg.base, pulls[i][0]);
-            assert_int_equal(msg.since, pulls[i][1]);
+            assert_int_equal(msg.base, pull[0]);
+            assert_int_equal(msg.since, pull[1]);
+            assert_true(msg.puller_epoch == puller_epoch);
             cs_msg_fini(&msg);
         } else {
             s_assert_buf_refused(&b);
         }
     }
-    /* CHANGES [1, 3, epoch, base, since, last_seq, head, []] */
+    /* CHANGES [1, 3, epoch, base, since, last_seq, head, puller_epoch, []] */
     const struct {
         uint64_t base, since, last_seq, head;
         bool ok;
@@ -939,22 +1110,26 @@ test_out_of_order_positions_are_refused(void **state)
         { 2, 5, 4, 9, false },                        /* last < since */
         { 2, 5, 7, 6, false },                        /* head < last */
     };
-    for (size_t i = 0; i < ARRAY_LEN(changes); i++) {
+    for (size_t i = 0; i < ARRAY_LEN(changes) * ARRAY_LEN(puller_epochs); i++) {
+        size_t c = i / ARRAY_LEN(puller_epochs);
+        uint64_t puller_epoch = puller_epochs[i % ARRAY_LEN(puller_epochs)];
         cs_buf_reset(&b);
-        s_mp_array(&b, 8);
+        s_mp_array(&b, S_CHANGES_ITEMS);
         s_mp_uint(&b, 1);
         s_mp_uint(&b, CS_MSG_CHANGES);
         s_mp_uint(&b, 9);
-        s_mp_uint(&b, changes[i].base);
-        s_mp_uint(&b, changes[i].since);
-        s_mp_uint(&b, changes[i].last_seq);
-        s_mp_uint(&b, changes[i].head);
+        s_mp_uint(&b, changes[c].base);
+        s_mp_uint(&b, changes[c].since);
+        s_mp_uint(&b, changes[c].last_seq);
+        s_mp_uint(&b, changes[c].head);
+        s_mp_uint(&b, puller_epoch);
         s_mp_array(&b, 0);
-        if (changes[i].ok) {
+        if (changes[c].ok) {
             cs_msg_t msg;
             assert_int_equal(cs_msg_decode(b.data, b.len, &msg), CS_OK);
-            assert_int_equal(msg.base, changes[i].base);
-            assert_int_equal(msg.last_seq, changes[i].last_seq);
+            assert_int_equal(msg.base, changes[c].base);
+            assert_int_equal(msg.last_seq, changes[c].last_seq);
+            assert_true(msg.puller_epoch == puller_epoch);
             cs_msg_fini(&msg);
         } else {
             s_assert_buf_refused(&b);
@@ -972,21 +1147,27 @@ test_max_bytes_over_32_bits_is_refused(void **state)
     const uint64_t caps[] = { (uint64_t) UINT32_MAX + 1, UINT64_MAX };
     for (size_t i = 0; i < ARRAY_LEN(caps); i++) {
         cs_buf_reset(&b);
-        s_mp_head(&b, 5, CS_MSG_PULL);
+        s_mp_head(&b, S_PULL_ITEMS, CS_MSG_PULL);
+        s_mp_uint(&b, 0);
         s_mp_uint(&b, 0);
         s_mp_uint(&b, 0);
         s_mp_uint(&b, caps[i]);
+        s_mp_uint(&b, 0);
         s_assert_buf_refused(&b);
     }
-    /* the largest that fits, in the same width, decodes */
+    /* the largest that fits, in the same width, decodes; puller_epoch,
+     * the item after it, has no such limit */
     cs_buf_reset(&b);
-    s_mp_head(&b, 5, CS_MSG_PULL);
+    s_mp_head(&b, S_PULL_ITEMS, CS_MSG_PULL);
+    s_mp_uint(&b, 0);
     s_mp_uint(&b, 0);
     s_mp_uint(&b, 0);
     s_mp_uint_w(&b, UINT32_MAX, 8);
+    s_mp_uint(&b, UINT64_MAX);
     cs_msg_t msg;
     assert_int_equal(cs_msg_decode(b.data, b.len, &msg), CS_OK);
     assert_int_equal(msg.max_bytes, UINT32_MAX);
+    assert_true(msg.puller_epoch == UINT64_MAX);
     cs_msg_fini(&msg);
     cs_buf_fini(&b);
 }
@@ -1001,10 +1182,7 @@ test_empty_and_oversized_deltas_are_refused(void **state)
     for (unsigned width = 1; width <= 4; width *= 2) {
         for (int after = 0; after <= 1; after++) {
             cs_buf_reset(&b);
-            s_mp_head(&b, 7, CS_MSG_CHANGES);
-            for (int k = 0; k < 4; k++) {
-                s_mp_uint(&b, 1);
-            }
+            s_mp_changes_head(&b, 1);
             s_mp_array(&b, after ? 2u : 1u);
             if (after) {
                 s_mp_bin_w(&b, "x", 1, 1);
@@ -1019,10 +1197,7 @@ test_empty_and_oversized_deltas_are_refused(void **state)
     assert_non_null(big);
     for (size_t extra = 0; extra <= 1; extra++) {
         cs_buf_reset(&b);
-        s_mp_head(&b, 7, CS_MSG_CHANGES);
-        for (int k = 0; k < 4; k++) {
-            s_mp_uint(&b, 1);
-        }
+        s_mp_changes_head(&b, 1);
         s_mp_array(&b, 1);
         s_mp_bin_w(&b, big, CS_CODEC_RECORD_MAX + extra, 4);
         if (extra) {
@@ -1036,10 +1211,7 @@ test_empty_and_oversized_deltas_are_refused(void **state)
     }
     /* a bin32 header that claims more than the frame holds */
     cs_buf_reset(&b);
-    s_mp_head(&b, 7, CS_MSG_CHANGES);
-    for (int k = 0; k < 4; k++) {
-        s_mp_uint(&b, 1);
-    }
+    s_mp_changes_head(&b, 1);
     s_mp_array(&b, 1);
     s_mp_bin_head(&b, UINT32_MAX, 4);
     cs_buf_append(&b, "abc", 3);
@@ -1054,10 +1226,7 @@ s_changes_frame(cs_buf_t *b, const uint8_t *bytes, const size_t *sizes,
                 size_t n)
 {
     cs_buf_reset(b);
-    s_mp_head(b, 7, CS_MSG_CHANGES);
-    for (int k = 0; k < 4; k++) {
-        s_mp_uint(b, 1);
-    }
+    s_mp_changes_head(b, 1);
     s_mp_array(b, n);
     for (size_t i = 0; i < n; i++) {
         s_mp_bin_w(b, bytes, sizes[i], 4);
@@ -1108,15 +1277,12 @@ test_delta_count_bombs_are_refused_before_allocating(void **state)
     for (size_t i = 0; i < ARRAY_LEN(claims); i++) {
         for (int tail = 0; tail <= 1; tail++) {
             cs_buf_reset(&b);
-            s_mp_head(&b, 7, CS_MSG_CHANGES);
-            for (int k = 0; k < 4; k++) {
-                s_mp_uint(&b, 0);
-            }
+            s_mp_changes_head(&b, 0);
             s_mp_array_w(&b, claims[i], 4);
             if (tail) {
                 s_mp_bin_w(&b, "z", 1, 1);
             }
-            assert_true(b.len <= 16);
+            assert_true(b.len <= 17); /* far too short for 2 deltas more */
             uint8_t *copy = s_copy(b.data, b.len);
             cs_msg_t msg;
             s_alloc_watch_reset();
@@ -1132,10 +1298,7 @@ test_delta_count_bombs_are_refused_before_allocating(void **state)
     for (uint64_t count = CS_MSG_DELTAS_MAX; count <= CS_MSG_DELTAS_MAX + 1;
          count++) {
         cs_buf_reset(&b);
-        s_mp_head(&b, 7, CS_MSG_CHANGES);
-        for (int k = 0; k < 4; k++) {
-            s_mp_uint(&b, 0);
-        }
+        s_mp_changes_head(&b, 0);
         s_mp_array(&b, count);
         for (uint64_t i = 0; i < count; i++) {
             s_mp_bin_w(&b, "q", 1, 1);
@@ -1332,6 +1495,7 @@ main(void)
         cmocka_unit_test(test_trailing_bytes_are_refused),
         cmocka_unit_test(test_other_versions_and_unknown_types_are_refused),
         cmocka_unit_test(test_wrong_item_counts_are_refused),
+        cmocka_unit_test(test_old_shapes_without_puller_epoch_are_refused),
         cmocka_unit_test(test_signed_and_non_integer_fields_are_refused),
         cmocka_unit_test(test_wrong_nested_types_are_refused),
         cmocka_unit_test(test_a_map_instead_of_an_array_is_refused),

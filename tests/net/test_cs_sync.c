@@ -54,11 +54,13 @@ typedef struct {
     size_t n_cur;                 /* used */
     int cursor_rc;                /* what cursor returns */
     /* changes: PER_SEQ bytes per seq of the feed */
-    int changes_calls;      /* calls */
-    uint64_t changes_base;  /* base of the last call */
-    uint64_t changes_since; /* since of the last call */
-    uint32_t changes_max;   /* max_bytes of the last call */
-    int changes_rc;         /* what changes returns */
+    int changes_calls;           /* calls */
+    uint64_t changes_peer;       /* peer of the last call */
+    uint64_t changes_peer_epoch; /* its epoch, as the last call got it */
+    uint64_t changes_base;       /* base of the last call */
+    uint64_t changes_since;      /* since of the last call */
+    uint32_t changes_max;        /* max_bytes of the last call */
+    int changes_rc;              /* what changes returns */
     cs_msg_bytes_t table[DELTAS];
     /* apply */
     int apply_calls;             /* calls */
@@ -109,11 +111,13 @@ s_fake_cursor(void *arg, uint64_t peer, cs_sync_cursor_t *out)
 }
 
 static int
-s_fake_changes(void *arg, uint64_t base, uint64_t since, uint32_t max_bytes,
-               cs_msg_t *out)
+s_fake_changes(void *arg, uint64_t peer, uint64_t peer_epoch, uint64_t base,
+               uint64_t since, uint32_t max_bytes, cs_msg_t *out)
 {
     s_fake_t *f = arg;
     f->changes_calls++;
+    f->changes_peer = peer;
+    f->changes_peer_epoch = peer_epoch;
     f->changes_base = base;
     f->changes_since = since;
     f->changes_max = max_bytes;
@@ -276,6 +280,7 @@ s_expect_pull(s_fix_t *fix, uint64_t peer, uint64_t epoch, uint64_t since,
     assert_int_equal(s->msg.epoch, epoch);
     assert_int_equal(s->msg.since, since);
     assert_int_equal(s->msg.max_bytes, max_bytes);
+    assert_int_equal(s->msg.puller_epoch, fix->fake.epoch);
 }
 
 /* A PULL with its base checked too. */
@@ -290,6 +295,7 @@ s_expect_pull3(s_fix_t *fix, uint64_t peer, uint64_t epoch, uint64_t base,
     assert_int_equal(s->msg.base, base);
     assert_int_equal(s->msg.since, since);
     assert_int_equal(s->msg.max_bytes, BATCH);
+    assert_int_equal(s->msg.puller_epoch, fix->fake.epoch);
 }
 
 static void
@@ -303,6 +309,10 @@ s_expect_changes(s_fix_t *fix, uint64_t peer, uint64_t since, uint64_t last_seq,
     assert_int_equal(s->msg.since, since);
     assert_int_equal(s->msg.last_seq, last_seq);
     assert_int_equal(s->msg.head, head);
+    /* served to the peer of the pull, less its echo, and saying so */
+    assert_int_equal(fix->fake.changes_peer, peer);
+    assert_int_equal(fix->fake.changes_peer_epoch, EPOCH_P);
+    assert_int_equal(s->msg.puller_epoch, EPOCH_P);
 }
 
 static void
@@ -314,6 +324,8 @@ s_tick(s_fix_t *fix, uint64_t now)
 
 /* Marks a CHANGES of s_changes, whose base s_recv fills in. */
 #define BASE_AUTO UINT64_MAX
+/* Marks a CHANGES served for our epoch now, which s_recv fills in. */
+#define PULLER_AUTO UINT64_MAX
 
 static cs_sync_peer_stats_t s_stats(s_fix_t *fix, uint64_t peer);
 
@@ -332,6 +344,9 @@ s_recv(s_fix_t *fix, uint64_t peer, cs_msg_t msg)
             msg.base = st.cursor_base;
         }
     }
+    if (msg.type == CS_MSG_CHANGES && msg.puller_epoch == PULLER_AUTO) {
+        msg.puller_epoch = fix->fake.epoch;
+    }
     cs_sync_on_message(fix->sync, peer, &msg, fix->now);
 }
 
@@ -349,7 +364,8 @@ s_pull_msg(uint64_t epoch, uint64_t since, uint32_t max_bytes)
                      .epoch = epoch,
                      .base = since,
                      .since = since,
-                     .max_bytes = max_bytes };
+                     .max_bytes = max_bytes,
+                     .puller_epoch = EPOCH_P };
     return msg;
 }
 
@@ -370,6 +386,7 @@ s_changes(uint64_t epoch, uint64_t since, uint64_t last_seq, uint64_t head,
                      .since = since,
                      .last_seq = last_seq,
                      .head = head,
+                     .puller_epoch = PULLER_AUTO,
                      .n_deltas = n,
                      .deltas = n ? table : NULL };
     return msg;
@@ -751,6 +768,57 @@ test_sync_changes_of_new_epoch_not_from_zero_dropped(void **state)
     assert_int_equal(st.stale, 2);
     assert_int_equal(st.cursor_epoch, EPOCH_P);
     assert_int_equal(st.cursor_seq, 5);
+    s_fix_destroy(&fix);
+}
+
+/* A CHANGES served for another epoch of ours (we were restored since the
+ * pull, say) may lack what we lost: it is stale, and ends the pull it
+ * answers. */
+static void
+test_sync_changes_for_another_epoch_of_ours_dropped(void **state)
+{
+    (void) state;
+    s_fix_t *fix = s_fix_new(s_cursor_p5);
+    s_recv(fix, PEER, s_notify(EPOCH_P, 8));
+    s_expect_pull(fix, PEER, EPOCH_P, 5, BATCH);
+    cs_msg_t changes = s_changes(EPOCH_P, 5, 8, 8, 3);
+    changes.puller_epoch = EPOCH_NEW;
+    s_recv(fix, PEER, changes);
+    assert_int_equal(fix->fake.apply_calls, 0);
+    cs_sync_peer_stats_t st = s_stats(fix, PEER);
+    assert_int_equal(st.stale, 1);
+    assert_int_equal(st.cursor_seq, 5);
+    assert_false(st.pull_in_flight);
+    s_expect_none(fix);
+    /* the same batch served for our epoch is applied */
+    s_recv(fix, PEER, s_notify(EPOCH_P, 8));
+    s_expect_pull(fix, PEER, EPOCH_P, 5, BATCH);
+    s_recv(fix, PEER, s_changes(EPOCH_P, 5, 8, 8, 3));
+    assert_int_equal(fix->fake.apply_calls, 1);
+    assert_int_equal(s_stats(fix, PEER).cursor_seq, 8);
+    s_fix_destroy(&fix);
+}
+
+/* After a renewal our cursors start again at 0, and pulls say our new
+ * epoch: what peers left out for us as echo may be what we lost. */
+static void
+test_sync_renewal_restarts_our_cursors(void **state)
+{
+    (void) state;
+    s_fix_t *fix = s_fix_new(s_cursor_p5);
+    fix->fake.head = 30;
+    s_recv(fix, OTHER, s_pull_msg(EPOCH_US, 40, 100));
+    assert_int_equal(fix->fake.renew_calls, 1);
+    assert_int_equal(fix->fake.epoch, EPOCH_NEW);
+    s_expect_changes(fix, OTHER, 0, 10, 30);
+    cs_sync_peer_stats_t st = s_stats(fix, PEER);
+    assert_int_equal(st.cursor_epoch, 0);
+    assert_int_equal(st.cursor_seq, 0);
+    s_recv(fix, PEER, s_notify(EPOCH_P, 5));
+    s_expect_pull3(fix, PEER, EPOCH_P, 0, 0); /* checks EPOCH_NEW in it */
+    s_recv(fix, PEER, s_changes(EPOCH_P, 0, 5, 5, 5));
+    assert_int_equal(fix->fake.apply_calls, 1);
+    assert_int_equal(fix->fake.next.seq, 5);
     s_fix_destroy(&fix);
 }
 
@@ -1421,6 +1489,8 @@ main(void)
         cmocka_unit_test(test_sync_epoch_change_resets_base),
         cmocka_unit_test(test_sync_serves_pull_from_its_base),
         cmocka_unit_test(test_sync_pull_past_head_renews_epoch),
+        cmocka_unit_test(test_sync_changes_for_another_epoch_of_ours_dropped),
+        cmocka_unit_test(test_sync_renewal_restarts_our_cursors),
         cmocka_unit_test(test_sync_notice_behind_cursor_pulls),
         cmocka_unit_test(test_sync_changes_without_pull_applied),
         cmocka_unit_test(test_sync_changes_with_nothing_new_skip_apply),

@@ -116,6 +116,16 @@ s_digest(s_side_t *side, uint8_t digest[CS_STORE_DIGEST_BYTES])
     assert_int_equal(cs_store_digest(side->store, digest, NULL), CS_OK);
 }
 
+/* Serve into @p msg a pull by @p to from @p from (to's echo left out). */
+static int
+s_serve(s_side_t *from, s_side_t *to, uint64_t base, uint64_t since,
+        uint32_t max_bytes, cs_msg_t *msg)
+{
+    return from->ops.changes(from->ops.arg, cs_store_node_id(to->store),
+                             cs_store_epoch(to->store), base, since, max_bytes,
+                             msg);
+}
+
 /* The cursor cs_sync commits with @p msg (see cs_sync.h). */
 static cs_sync_cursor_t
 s_next(const cs_msg_t *msg)
@@ -141,9 +151,8 @@ s_pull_all(s_side_t *to, uint64_t from_id, s_side_t *from, uint32_t max_bytes)
         bool ours = cur.epoch == cs_store_epoch(from->store);
         uint64_t base = ours ? cur.base : 0;
         uint64_t since = ours ? cur.seq : 0;
-        assert_int_equal(
-            from->ops.changes(from->ops.arg, base, since, max_bytes, &msg),
-            CS_OK);
+        assert_int_equal(s_serve(from, to, base, since, max_bytes, &msg),
+                         CS_OK);
         assert_int_equal(msg.type, CS_MSG_CHANGES);
         assert_int_equal(msg.base, base);
         assert_int_equal(msg.since, since);
@@ -192,8 +201,7 @@ test_syncstore_changes_then_apply_converge(void **state)
     s_set(&fix->b, "c2", "name", "Bob");
     s_set(&fix->b, "c1", "email", "ada@example.com");
     cs_msg_t msg;
-    assert_int_equal(fix->b.ops.changes(fix->b.ops.arg, 0, 0, 1u << 20, &msg),
-                     CS_OK);
+    assert_int_equal(s_serve(&fix->b, &fix->a, 0, 0, 1u << 20, &msg), CS_OK);
     assert_int_equal(msg.epoch, cs_store_epoch(fix->b.store));
     assert_int_equal(msg.since, 0);
     assert_int_equal(msg.last_seq, 3);
@@ -227,8 +235,7 @@ test_syncstore_changes_then_apply_converge(void **state)
         CS_OK);
     assert_int_equal(res.records_changed, 0);
     /* nothing after the head */
-    assert_int_equal(fix->b.ops.changes(fix->b.ops.arg, 3, 3, 1u << 20, &msg),
-                     CS_OK);
+    assert_int_equal(s_serve(&fix->b, &fix->a, 3, 3, 1u << 20, &msg), CS_OK);
     assert_int_equal(msg.n_deltas, 0);
     assert_null(msg.deltas);
     assert_int_equal(msg.last_seq, 3);
@@ -262,8 +269,7 @@ test_syncstore_batches_keep_fields_changed_before_the_cut(void **state)
     /* edits after the cursor: only those records come */
     s_set(&fix->b, "r7", "email", "r7@example.com");
     cs_msg_t msg;
-    assert_int_equal(fix->b.ops.changes(fix->b.ops.arg, 32, 32, 1u << 20, &msg),
-                     CS_OK);
+    assert_int_equal(s_serve(&fix->b, &fix->a, 32, 32, 1u << 20, &msg), CS_OK);
     assert_int_equal(msg.n_deltas, 1);
     assert_int_equal(msg.last_seq, 33);
     /* a real delta: only the field changed after base, not the name */
@@ -290,8 +296,7 @@ test_syncstore_batch_cap_counts_keys(void **state)
     }
     const uint32_t cap = 1000;
     cs_msg_t msg;
-    assert_int_equal(fix->b.ops.changes(fix->b.ops.arg, 0, 0, cap, &msg),
-                     CS_OK);
+    assert_int_equal(s_serve(&fix->b, &fix->a, 0, 0, cap, &msg), CS_OK);
     assert_true(msg.n_deltas > 1);
     assert_true(msg.last_seq < msg.head);
     assert_int_equal(msg.last_seq, msg.n_deltas);
@@ -305,7 +310,7 @@ test_syncstore_batch_cap_counts_keys(void **state)
     assert_true(bytes >= cap);
     assert_true(bytes < cap + largest);
     /* a cap of 0 still gives one record, so a pull always moves on */
-    assert_int_equal(fix->b.ops.changes(fix->b.ops.arg, 0, 0, 0, &msg), CS_OK);
+    assert_int_equal(s_serve(&fix->b, &fix->a, 0, 0, 0, &msg), CS_OK);
     assert_int_equal(msg.n_deltas, 1);
     assert_int_equal(msg.last_seq, 1);
     assert_true(s_pull_all(&fix->a, NODE_B, &fix->b, cap) > 1);
@@ -322,8 +327,7 @@ test_syncstore_bad_delta_refuses_batch(void **state)
     s_set(&fix->b, "c1", "name", "Ada");
     s_set(&fix->b, "c2", "name", "Bob");
     cs_msg_t msg;
-    assert_int_equal(fix->b.ops.changes(fix->b.ops.arg, 0, 0, 1u << 20, &msg),
-                     CS_OK);
+    assert_int_equal(s_serve(&fix->b, &fix->a, 0, 0, 1u << 20, &msg), CS_OK);
     assert_int_equal(msg.n_deltas, 2);
     cs_msg_bytes_t table[2] = { msg.deltas[0],
                                 { (const uint8_t *) "\x93\xa1x", 3 } };
@@ -362,9 +366,8 @@ test_syncstore_record_limit_skips_delta_keeps_rest(void **state)
     free(value);
     s_set(&fix->b, "small", "name", "Ada");
     cs_msg_t msg;
-    assert_int_equal(
-        fix->b.ops.changes(fix->b.ops.arg, 0, 0, CS_MSG_BATCH_MAX, &msg),
-        CS_OK);
+    assert_int_equal(s_serve(&fix->b, &fix->a, 0, 0, CS_MSG_BATCH_MAX, &msg),
+                     CS_OK);
     assert_int_equal(msg.n_deltas, 2);
     cs_sync_applied_t res;
     assert_int_equal(
@@ -387,6 +390,66 @@ test_syncstore_record_limit_skips_delta_keeps_rest(void **state)
     assert_int_equal(cs_store_peer_get(fix->a.store, NODE_B, &cursor), CS_OK);
     assert_int_equal(cursor.epoch, msg.epoch);
     assert_int_equal(cursor.cursor, msg.last_seq);
+}
+
+/* Decode delta @p i of @p msg: its id and field count. */
+static void
+s_expect_delta(const cs_msg_t *msg, size_t i, const char *id, size_t fields)
+{
+    cs_delta_t delta;
+    assert_true(i < msg->n_deltas);
+    assert_int_equal(
+        cs_codec_decode_delta(msg->deltas[i].data, msg->deltas[i].len, &delta),
+        CS_OK);
+    assert_string_equal(delta.id, id);
+    assert_int_equal(cs_record_field_count(delta.record), fields);
+    cs_delta_fini(&delta);
+}
+
+static void
+test_syncstore_echo_is_left_out(void **state)
+{
+    s_fix_t *fix = *state;
+    s_set(&fix->a, "c1", "name", "Ada");
+    s_set(&fix->a, "c2", "name", "Bob");
+    assert_int_equal(s_pull_all(&fix->b, NODE_A, &fix->a, 1u << 20), 1);
+    s_set(&fix->b, "c1", "email", "ada@example.com");
+    s_set(&fix->b, "c3", "name", "Cy");
+    /* a gets b's own two writes, not its c1.name and c2 back */
+    cs_msg_t msg;
+    assert_int_equal(s_serve(&fix->b, &fix->a, 0, 0, 1u << 20, &msg), CS_OK);
+    assert_int_equal(msg.last_seq, 4);
+    assert_int_equal(msg.n_deltas, 2);
+    s_expect_delta(&msg, 0, "c1", 1);
+    s_expect_delta(&msg, 1, "c3", 1);
+    cs_sync_applied_t res;
+    assert_int_equal(
+        fix->a.ops.apply(fix->a.ops.arg, NODE_B, &msg, s_next(&msg), &res),
+        CS_OK);
+    assert_int_equal(res.records_changed, 2);
+    uint8_t da[CS_STORE_DIGEST_BYTES], db[CS_STORE_DIGEST_BYTES];
+    s_digest(&fix->a, da);
+    s_digest(&fix->b, db);
+    assert_memory_equal(da, db, sizeof da);
+    /* a third peer gets everything */
+    assert_int_equal(fix->b.ops.changes(fix->b.ops.arg, UINT64_C(0xc3),
+                                        cs_store_epoch(fix->a.store), 0, 0,
+                                        1u << 20, &msg),
+                     CS_OK);
+    assert_int_equal(msg.n_deltas, 3);
+    s_expect_delta(&msg, 1, "c1", 2);
+    /* so does a under a new epoch (a restore may have lost what it sent);
+     * its cursor on b is forgotten with the old epoch */
+    uint64_t epoch = 0;
+    assert_int_equal(cs_store_renew_epoch(fix->a.store, &epoch), CS_OK);
+    cs_store_peer_t cursor;
+    assert_int_equal(cs_store_peer_get(fix->a.store, NODE_B, &cursor),
+                     CS_ENOENT);
+    assert_int_equal(s_serve(&fix->b, &fix->a, 0, 0, 1u << 20, &msg), CS_OK);
+    assert_int_equal(msg.n_deltas, 3);
+    s_expect_delta(&msg, 0, "c2", 1);
+    s_expect_delta(&msg, 1, "c1", 2);
+    s_expect_delta(&msg, 2, "c3", 1);
 }
 
 static void
@@ -418,6 +481,8 @@ main(void)
         cmocka_unit_test_setup_teardown(
             test_syncstore_record_limit_skips_delta_keeps_rest, s_setup,
             s_teardown),
+        cmocka_unit_test_setup_teardown(test_syncstore_echo_is_left_out,
+                                        s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_syncstore_send_reaches_caller,
                                         s_setup, s_teardown),
     };
