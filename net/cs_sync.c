@@ -118,14 +118,14 @@ s_pull(cs_sync_t *self, s_peer_t *p, cs_sync_cursor_t from, uint64_t now)
     p->pull_sent = now;
 }
 
-/*  Tell @p p our (@p epoch, @p head). */
-static void
+/*  Tell @p p our (@p epoch, @p head). @return whether it was handed to
+ *  the transport (if not, the next heartbeat repeats it). */
+static bool
 s_notify(cs_sync_t *self, s_peer_t *p, uint64_t epoch, uint64_t head,
          uint64_t now)
 {
     cs_msg_t msg = { .type = CS_MSG_NOTIFY, .epoch = epoch, .head = head };
-    int rc = s_send(self, p, &msg, now);
-    (void) rc; /* lost or not, the next heartbeat repeats it */
+    return s_send(self, p, &msg, now) == CS_OK;
 }
 
 /*  Remember that @p p was told (@p epoch, @p head). */
@@ -442,10 +442,14 @@ cs_sync_on_tick(cs_sync_t *self, uint64_t now)
         }
         if (have_head && !p->greeted) {
             /* An introduction: a peer that is up to date will not answer
-             * it, so it opens no notice. */
-            s_notify(self, p, epoch, head, now);
-            s_told(p, epoch, head);
-            p->greeted = true;
+             * it, so it opens no notice. Until the transport takes it (no
+             * connection yet) it is tried again at each tick, so the
+             * peer hears of our head as soon as it can, not a heartbeat
+             * later. */
+            if (s_notify(self, p, epoch, head, now)) {
+                s_told(p, epoch, head);
+                p->greeted = true;
+            }
         } else if (have_head) {
             bool moved = epoch != p->told_epoch || head > p->told_head;
             bool beat_due = s_since(now, p->last_sent) >= o->heartbeat_ms;

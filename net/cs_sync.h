@@ -11,8 +11,9 @@
  *    heartbeat_ms whatever happens: the heartbeat tells the peer we are
  *    alive, lets a dial-out-only peer introduce itself, and repairs a lost
  *    notice. The first NOTIFY to a peer (at the first tick after
- *    peer_add) introduces us and waits for no answer: a peer already up
- *    to date would never give one.
+ *    peer_add, and at each tick after until the transport takes it: the
+ *    connection may not be up yet) introduces us and waits for no answer:
+ *    a peer already up to date would never give one.
  *  - A NOTIFY whose epoch differs from our cursor's, or whose head is past
  *    our cursor, makes us PULL, unless a pull to that peer is in flight
  *    (at most one per peer). We also pull every anti_entropy_ms with no

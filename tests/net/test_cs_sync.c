@@ -463,6 +463,34 @@ test_sync_greets_every_peer_once(void **state)
     s_fix_destroy(&fix);
 }
 
+/* A greeting the transport could not take (no connection yet) is tried
+ * again at each tick until it is, not a heartbeat later. */
+static void
+s_cannot_send(s_fake_t *f)
+{
+    f->send_rc = CS_EAGAIN;
+}
+
+static void
+test_sync_greeting_not_taken_is_retried_each_tick(void **state)
+{
+    (void) state;
+    s_fix_t *fix = s_fix_new(s_cannot_send); /* greetings at T0, not taken */
+    s_tick(fix, T0 + 10);
+    s_expect_notify(fix, PEER, EPOCH_US, 0);
+    s_expect_notify(fix, OTHER, EPOCH_US, 0);
+    s_expect_none(fix);
+    fix->fake.send_rc = CS_OK; /* connected */
+    s_tick(fix, T0 + 20);
+    s_expect_notify(fix, PEER, EPOCH_US, 0);
+    s_expect_notify(fix, OTHER, EPOCH_US, 0);
+    s_tick(fix, T0 + 30); /* taken: nothing more until the heartbeat */
+    s_tick(fix, T0 + 20 + HB - 1);
+    s_expect_none(fix);
+    assert_int_equal(s_stats(fix, PEER).msgs_out, 1);
+    s_fix_destroy(&fix);
+}
+
 static void
 test_sync_notice_on_head_move(void **state)
 {
@@ -1469,6 +1497,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sync_greets_every_peer_once),
+        cmocka_unit_test(test_sync_greeting_not_taken_is_retried_each_tick),
         cmocka_unit_test(test_sync_notice_on_head_move),
         cmocka_unit_test(test_sync_notices_coalesce_until_answered),
         cmocka_unit_test(test_sync_heartbeat_when_nothing_sent),
