@@ -1205,8 +1205,6 @@ cs_store_count(cs_store_t *self, const char *collection, uint64_t *count)
     return rc;
 }
 
-/* ---------------- change feed ---------------- */
-
 /* ---------------- origins: our seqs that a peer gave us ---------------- */
 
 /*  A run of our feed seqs [first, last], all taken in cs_store_apply by
@@ -1391,6 +1389,43 @@ s_runs_have(void *arg, uint64_t seq)
     return lo < runs->n && runs->runs[lo].first <= seq;
 }
 
+/* ---------------- change feed ---------------- */
+
+/*  The delta of the record that feed entry @p val names, with its key
+ *  split into @p collection and @p id: its parts after @p base less those
+ *  at seqs of @p runs. *@p delta is NULL if that leaves nothing. */
+static int
+s_feed_delta(s_txn_t *t, const MDB_val *val, uint64_t seq, uint64_t base,
+             s_runs_t *runs, char collection[CS_COLLECTION_MAX + 1],
+             char id[CS_ID_MAX + 1], cs_record_t **delta)
+{
+    *delta = NULL;
+    int rc = s_key_split(val, collection, id);
+    if (rc != CS_OK) {
+        return rc;
+    }
+    s_key_t rec_key;
+    memcpy(rec_key.data, val->mv_data, val->mv_size);
+    rec_key.len = val->mv_size;
+    cs_record_t *rec = NULL;
+    rc = s_record_load(t, &rec_key, &rec);
+    if (rc == CS_ENOENT) {
+        s_log("feed entry %llu names a missing record",
+              (unsigned long long) seq);
+        return CS_ECORRUPT;
+    }
+    if (rc != CS_OK) {
+        return rc;
+    }
+    *delta =
+        cs_record_delta_except(rec, base, runs->n ? s_runs_have : NULL, runs);
+    cs_record_destroy(&rec);
+    if (cs_record_is_empty(*delta)) {
+        cs_record_destroy(delta);
+    }
+    return CS_OK;
+}
+
 int
 cs_store_changes(cs_store_t *self, uint64_t base, uint64_t since,
                  size_t max_bytes, cs_store_record_fn *fn, void *arg,
@@ -1455,39 +1490,18 @@ cs_store_changes_to(cs_store_t *self, const cs_store_puller_t *to,
             goto out_close;
         }
         uint64_t seq = s_be64_get(key.mv_data);
-        if (seq <= runs.whole_to) {
-            /* its parts after base are all at seqs of to's runs: echo */
-            if (++skipped == CS_STORE_SKIP_MAX) {
-                covered = seq;
-                break;
-            }
-            continue;
-        }
-        s_key_t rec_key;
-        memcpy(rec_key.data, val.mv_data, val.mv_size);
-        rec_key.len = val.mv_size;
         char collection[CS_COLLECTION_MAX + 1];
         char id[CS_ID_MAX + 1];
-        MDB_val rec_key_val = { rec_key.len, rec_key.data };
-        rc = s_key_split(&rec_key_val, collection, id);
-        if (rc != CS_OK) {
-            goto out_close;
+        cs_record_t *delta = NULL;
+        /* up to whole_to, every part after base is at a seq of to's runs */
+        if (seq > runs.whole_to) {
+            rc = s_feed_delta(&t, &val, seq, base, &runs, collection, id,
+                              &delta);
+            if (rc != CS_OK) {
+                goto out_close;
+            }
         }
-        cs_record_t *rec = NULL;
-        rc = s_record_load(&t, &rec_key, &rec);
-        if (rc == CS_ENOENT) {
-            s_log("feed entry %llu names a missing record",
-                  (unsigned long long) seq);
-            rc = CS_ECORRUPT;
-        }
-        if (rc != CS_OK) {
-            goto out_close;
-        }
-        cs_record_t *delta = cs_record_delta_except(
-            rec, base, runs.n ? s_runs_have : NULL, &runs);
-        cs_record_destroy(&rec);
-        if (cs_record_is_empty(delta)) {
-            cs_record_destroy(&delta);
+        if (!delta) { /* the puller's echo */
             if (++skipped == CS_STORE_SKIP_MAX) {
                 covered = seq;
                 break;
