@@ -2,12 +2,22 @@
  *  SPDX-License-Identifier: MIT
  */
 #include <getopt.h>
+#include <malloc.h>
 #include <stdio.h>
 
 #include "node/cs_node.h"
 #include "tools/tools_private.h"
 
 #define S_CMD "node"
+
+/* glibc's allocator, for a process that moves frames of up to
+ * CS_MSG_MAX bytes: buffers up to its largest mmap threshold come from the
+ * heap, and up to S_TRIM_THRESHOLD of freed heap is kept. Left to adapt,
+ * it hands each multi-MiB frame buffer back to the kernel when freed and
+ * faults the next one in page by page: with 8 MiB batches that was about
+ * half the serving node's CPU (300,000-record catch-up, 3.1 s -> 1.7 s). */
+#define S_MMAP_THRESHOLD (32u << 20)
+#define S_TRIM_THRESHOLD (64u << 20)
 
 static void
 s_usage(FILE *out)
@@ -63,6 +73,9 @@ cs_cmd_node(int argc, char **argv)
     if (!config) {
         return cs_cli_usage_error(S_CMD, "--config FILE is required");
     }
+    /* best effort: the defaults only cost CPU */
+    (void) mallopt(M_MMAP_THRESHOLD, (int) S_MMAP_THRESHOLD);
+    (void) mallopt(M_TRIM_THRESHOLD, (int) S_TRIM_THRESHOLD);
     int rc = cs_node_run(config);
     if (rc != CS_OK) {
         cs_cli_errorf(S_CMD, "%s: the node did not start: %s", config,
