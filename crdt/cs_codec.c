@@ -952,19 +952,32 @@ cs_codec_decode_record(const void *data, size_t len, cs_codec_form_t form,
     return rc;
 }
 
+/* What s_convert_delta fills. */
+typedef struct {
+    cs_delta_t *delta; /* the delta built */
+    size_t record_at;  /* where its record's encoding starts */
+} s_delta_arg_t;
+
 static bool
 s_convert_delta(const msgpack_object *o, void *arg, cs_buf_t *out)
 {
-    cs_delta_t *delta = arg;
-    return s_is_array(o, 3) &&
-           s_get_name(&o->via.array.ptr[0], cs_record_collection_is_valid,
-                      delta->collection, sizeof delta->collection) &&
-           s_get_name(&o->via.array.ptr[1], cs_record_id_is_valid, delta->id,
-                      sizeof delta->id) &&
-           s_to_record(&o->via.array.ptr[2], CS_CODEC_CANONICAL,
-                       delta->record) &&
-           cs_codec_encode_delta(delta->collection, delta->id, delta->record,
-                                 out) == CS_OK;
+    s_delta_arg_t *self = arg;
+    cs_delta_t *delta = self->delta;
+    if (!s_is_array(o, 3) ||
+        !s_get_name(&o->via.array.ptr[0], cs_record_collection_is_valid,
+                    delta->collection, sizeof delta->collection) ||
+        !s_get_name(&o->via.array.ptr[1], cs_record_id_is_valid, delta->id,
+                    sizeof delta->id) ||
+        !s_to_record(&o->via.array.ptr[2], CS_CODEC_CANONICAL, delta->record)) {
+        return false;
+    }
+    /* as cs_codec_encode_delta, noting where the record starts */
+    s_pk_array(out, 3);
+    s_pk_bytes(out, delta->collection, strlen(delta->collection), false);
+    s_pk_bytes(out, delta->id, strlen(delta->id), false);
+    self->record_at = out->len;
+    s_pack_record(out, delta->record, CS_CODEC_CANONICAL);
+    return true;
 }
 
 int
@@ -973,11 +986,16 @@ cs_codec_decode_delta(const void *data, size_t len, cs_delta_t *delta)
     assert(delta);
     memset(delta, 0, sizeof *delta);
     delta->record = cs_record_new();
-    int rc = s_decode(data, len, s_convert_delta, delta);
+    s_delta_arg_t arg = { .delta = delta, .record_at = 0 };
+    int rc = s_decode(data, len, s_convert_delta, &arg);
     if (rc != CS_OK) {
         cs_delta_fini(delta);
+        return rc;
     }
-    return rc;
+    /* the input is what the encoding gave: its record starts there too */
+    delta->canonical = (const uint8_t *) data + arg.record_at;
+    delta->canonical_len = len - arg.record_at;
+    return CS_OK;
 }
 
 void
@@ -985,4 +1003,6 @@ cs_delta_fini(cs_delta_t *delta)
 {
     assert(delta);
     cs_record_destroy(&delta->record);
+    delta->canonical = NULL;
+    delta->canonical_len = 0;
 }

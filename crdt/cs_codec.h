@@ -77,6 +77,9 @@ typedef struct {
     char collection[CS_COLLECTION_MAX + 1]; /* NUL-terminated */
     char id[CS_ID_MAX + 1];                 /* NUL-terminated */
     cs_record_t *record;                    /* owned; seqs are 0 */
+    const uint8_t *canonical; /* the record's canonical encoding: the tail
+                                 of the decoded bytes (borrowed from them) */
+    size_t canonical_len;     /* its bytes */
 } cs_delta_t;
 
 /** Append the encoding of @p rec in @p form to @p out. Cannot fail: the

@@ -208,6 +208,9 @@ s_decode(cs_syncstore_t *self, const cs_msg_t *changes, size_t *made)
             return CS_EPROTO;
         }
         self->records[i] = delta.record;
+        /* they point into the frame, which outlives the apply */
+        self->deltas[i].canonical = delta.canonical;
+        self->deltas[i].canonical_len = delta.canonical_len;
         (*made)++;
         self->name_offs[i] = self->names.len;
         cs_buf_append(&self->names, delta.collection,

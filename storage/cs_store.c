@@ -1619,6 +1619,48 @@ s_merge_begin(s_txn_t *t, s_merge_t *m, cs_buf_t *buf)
     return CS_OK;
 }
 
+/*  Take in the stamps of @p remote on the local clock; count a skew. */
+static void
+s_merge_clock(s_merge_t *m, const cs_record_t *remote)
+{
+    cs_hlc_t remote_hlc = cs_record_max_hlc(remote);
+    cs_hlc_t received;
+    if (remote_hlc != 0 && cs_hlc_update(&m->clk, remote_hlc, m->wall_ms,
+                                         &received) == CS_EDRIFT) {
+        m->skewed++;
+    }
+}
+
+/*  s_merge_key for one delta with its canonical bytes, whose key holds no
+ *  record: what merging it into an empty record would store, stored from
+ *  those bytes (every part at the next feed seq). */
+static int
+s_merge_new(s_txn_t *t, s_merge_t *m, const s_key_t *key,
+            const cs_store_delta_t *delta, bool append, s_merged_t *out)
+{
+    const cs_record_t *remote = delta->record;
+    s_merge_clock(m, remote);
+    out->parts = cs_record_field_count(remote) +
+                 (cs_record_tombstone(remote, NULL, NULL) ? 1u : 0u);
+    out->is_visible = cs_record_field_count(remote) > 0;
+    if (out->parts == 0) {
+        return CS_OK;
+    }
+    uint64_t seq = m->head + 1;
+    cs_buf_reset(m->buf);
+    int rc = cs_codec_stored_from_canonical(delta->canonical,
+                                            delta->canonical_len, seq, m->buf);
+    if (rc != CS_OK) {
+        s_log("a delta's canonical bytes do not fit its record");
+        return CS_EINVAL;
+    }
+    rc = s_record_put(t, key, m->buf, 0, seq, append ? MDB_APPEND : 0);
+    if (rc == CS_OK) {
+        m->head = seq;
+    }
+    return rc;
+}
+
 /*  Merge the @p count deltas at @p group, all for record @p key, in turn
  *  into the stored record, and take in their stamps on the local clock. A
  *  record that changed is stored once, under the next feed seq. With
@@ -1632,6 +1674,9 @@ s_merge_key(s_txn_t *t, s_merge_t *m, const s_key_t *key,
     memset(out, 0, sizeof *out);
     cs_record_t *rec = NULL;
     int rc = append ? CS_ENOENT : s_record_load(t, key, &rec);
+    if (rc == CS_ENOENT && count == 1 && group[0]->canonical) {
+        return s_merge_new(t, m, key, group[0], append, out);
+    }
     if (rc == CS_OK) {
         out->existed = true;
     } else if (rc == CS_ENOENT) {
@@ -1645,12 +1690,7 @@ s_merge_key(s_txn_t *t, s_merge_t *m, const s_key_t *key,
     uint64_t seq = m->head + 1;
     for (size_t i = 0; i < count; i++) {
         const cs_record_t *remote = group[i]->record;
-        cs_hlc_t remote_hlc = cs_record_max_hlc(remote);
-        cs_hlc_t received;
-        if (remote_hlc != 0 && cs_hlc_update(&m->clk, remote_hlc, m->wall_ms,
-                                             &received) == CS_EDRIFT) {
-            m->skewed++;
-        }
+        s_merge_clock(m, remote);
         size_t parts = 0;
         rc = cs_record_merge(rec, remote, seq, &parts);
         if (rc != CS_OK) {

@@ -73,6 +73,12 @@ typedef struct {
     const char *collection;    /* NUL-terminated */
     const char *id;            /* NUL-terminated */
     const cs_record_t *record; /* borrowed; its seqs are ignored */
+    /* Optional (NULL, 0): the canonical encoding of @c record, as
+     * cs_codec_encode_record gives it (cs_delta_t.canonical of a decoded
+     * delta). A record new to the store is then stored from these bytes,
+     * not copied and encoded again. */
+    const void *canonical;
+    size_t canonical_len;
 } cs_store_delta_t;
 
 /** How far we have pulled from one peer. */

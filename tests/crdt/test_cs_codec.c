@@ -2179,6 +2179,44 @@ test_codec_delta_keys_at_their_limits_round_trip(void **state)
     cs_record_destroy(&rec);
 }
 
+/* A decoded delta points at its record's canonical bytes in the input,
+ * whatever the width of the key strings' headers before them. */
+static void
+test_codec_delta_decode_points_at_its_canonical_record(void **state)
+{
+    (void) state;
+    char long_collection[CS_COLLECTION_MAX + 1];
+    char long_id[CS_ID_MAX + 1];
+    memset(long_collection, 'c', CS_COLLECTION_MAX);
+    long_collection[CS_COLLECTION_MAX] = '\0';
+    memset(long_id, 'i', CS_ID_MAX);
+    long_id[CS_ID_MAX] = '\0';
+    const char *keys[][2] = { { "deals", "D-1" },
+                              { long_collection, "x" },
+                              { "c", long_id } };
+    cs_record_t *rec = s_sample_record();
+    cs_buf_t buf, want;
+    cs_buf_init(&want);
+    cs_codec_encode_record(rec, CS_CODEC_CANONICAL, &want);
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+        cs_buf_init(&buf);
+        assert_int_equal(
+            cs_codec_encode_delta(keys[k][0], keys[k][1], rec, &buf), CS_OK);
+        cs_delta_t delta;
+        assert_int_equal(cs_codec_decode_delta(buf.data, buf.len, &delta),
+                         CS_OK);
+        assert_ptr_equal(delta.canonical, buf.data + buf.len - want.len);
+        assert_int_equal(delta.canonical_len, want.len);
+        assert_memory_equal(delta.canonical, want.data, want.len);
+        cs_delta_fini(&delta);
+        assert_null(delta.canonical);
+        assert_int_equal(delta.canonical_len, 0);
+        cs_buf_fini(&buf);
+    }
+    cs_buf_fini(&want);
+    cs_record_destroy(&rec);
+}
+
 static void
 test_codec_delta_encode_rejects_bad_collection_or_id(void **state)
 {
@@ -2550,6 +2588,8 @@ main(void)
         cmocka_unit_test(
             test_codec_delta_is_collection_id_and_canonical_record),
         cmocka_unit_test(test_codec_delta_keys_at_their_limits_round_trip),
+        cmocka_unit_test(
+            test_codec_delta_decode_points_at_its_canonical_record),
         cmocka_unit_test(test_codec_delta_encode_rejects_bad_collection_or_id),
         cmocka_unit_test(test_codec_delta_decode_rejects_every_single_defect),
         cmocka_unit_test(test_codec_delta_decode_rejects_truncated_real_deltas),

@@ -866,6 +866,96 @@ test_store_digest_equal_for_same_state_by_different_routes(void **state)
     s_items_free(&late);
 }
 
+/* A delta with its canonical bytes, new to the store, is stored from them:
+ * the same state, seqs and stats as the merge of the record gives; a key
+ * already stored takes the merge whatever the bytes. */
+static void
+test_store_apply_from_canonical_bytes_stores_what_a_merge_would(void **state)
+{
+    s_fix_t *fix = *state;
+    cs_store_t *a = fix->store;
+    cs_store_field_t two[] = { { .name = "name", .value = cs_value_str("Bo") },
+                               { .name = "age", .value = cs_value_int(7) } };
+    assert_int_equal(s_put(a, "contacts", "1", "name", "Ada"), CS_OK);
+    assert_int_equal(cs_store_set(a, "contacts", "2", two, 2, NULL), CS_OK);
+    fix->now += 5;
+    assert_int_equal(s_put(a, "contacts", "2", "email", "bo@x.org"), CS_OK);
+    assert_int_equal(s_put(a, "deals", "3", "stage", "won"), CS_OK);
+    assert_int_equal(cs_store_delete(a, "deals", "3", NULL), CS_OK);
+    s_items_t items = s_items_new();
+    uint64_t last_seq = 0, head = 0;
+    assert_int_equal(cs_store_changes(a, 0, 0, SIZE_MAX, s_collect, &items,
+                                      &last_seq, &head),
+                     CS_OK);
+    assert_int_equal(items.n, 3);
+    cs_buf_t canon[3];
+    cs_store_delta_t plain[3], fast[3];
+    for (size_t i = 0; i < items.n; i++) {
+        cs_buf_init(&canon[i]);
+        cs_codec_encode_record(items.items[i].record, CS_CODEC_CANONICAL,
+                               &canon[i]);
+        plain[i] = (cs_store_delta_t){ .collection = items.items[i].collection,
+                                       .id = items.items[i].id,
+                                       .record = items.items[i].record };
+        fast[i] = plain[i];
+        fast[i].canonical = canon[i].data;
+        fast[i].canonical_len = canon[i].len;
+    }
+    char dirs[2][64];
+    cs_store_t *b = NULL, *c = NULL;
+    s_mkdtemp(dirs[0]);
+    s_mkdtemp(dirs[1]);
+    s_open_peer(fix, dirs[0], 0xB, &b);
+    s_open_peer(fix, dirs[1], 0xC, &c);
+    cs_store_peer_t cursor = { .epoch = 9, .cursor = head, .base = head };
+    cs_store_apply_stats_t sb, sc;
+    assert_int_equal(cs_store_apply(b, plain, 3, S_NODE, &cursor, &sb), CS_OK);
+    assert_int_equal(cs_store_apply(c, fast, 3, S_NODE, &cursor, &sc), CS_OK);
+    assert_int_equal(sb.records_changed, 3);
+    assert_int_equal(sc.records_changed, sb.records_changed);
+    assert_int_equal(sc.parts_changed, sb.parts_changed);
+    assert_int_equal(s_head(c), s_head(b));
+    uint8_t da[CS_STORE_DIGEST_BYTES], db[CS_STORE_DIGEST_BYTES],
+        dc[CS_STORE_DIGEST_BYTES];
+    s_digest(a, da, NULL);
+    s_digest(b, db, NULL);
+    s_digest(c, dc, NULL);
+    assert_memory_equal(db, da, sizeof da);
+    assert_memory_equal(dc, da, sizeof da);
+    /* same stored form, seqs included */
+    for (size_t i = 0; i < items.n; i++) {
+        cs_record_t *rb = NULL, *rc = NULL;
+        assert_int_equal(cs_store_get(b, plain[i].collection, plain[i].id, &rb),
+                         CS_OK);
+        assert_int_equal(cs_store_get(c, fast[i].collection, fast[i].id, &rc),
+                         CS_OK);
+        cs_buf_t eb, ec;
+        cs_buf_init(&eb);
+        cs_buf_init(&ec);
+        cs_codec_encode_record(rb, CS_CODEC_STORED, &eb);
+        cs_codec_encode_record(rc, CS_CODEC_STORED, &ec);
+        assert_int_equal(ec.len, eb.len);
+        assert_memory_equal(ec.data, eb.data, eb.len);
+        cs_buf_fini(&eb);
+        cs_buf_fini(&ec);
+        cs_record_destroy(&rb);
+        cs_record_destroy(&rc);
+    }
+    /* again: every key is stored now, nothing changes */
+    assert_int_equal(cs_store_apply(c, fast, 3, S_NODE, &cursor, &sc), CS_OK);
+    assert_int_equal(sc.records_changed, 0);
+    s_digest(c, dc, NULL);
+    assert_memory_equal(dc, da, sizeof da);
+    cs_store_destroy(&b);
+    cs_store_destroy(&c);
+    s_rmdir(dirs[0]);
+    s_rmdir(dirs[1]);
+    for (size_t i = 0; i < items.n; i++) {
+        cs_buf_fini(&canon[i]);
+    }
+    s_items_free(&items);
+}
+
 static void
 test_store_digest_differs_when_state_differs_and_buckets_add_up(void **state)
 {
@@ -1191,6 +1281,7 @@ main(void)
         S_TEST(test_store_apply_with_invalid_last_delta_applies_nothing),
         S_TEST(test_store_apply_counts_drift_and_keeps_local_clock),
         S_TEST(test_store_digest_equal_for_same_state_by_different_routes),
+        S_TEST(test_store_apply_from_canonical_bytes_stores_what_a_merge_would),
         S_TEST(test_store_digest_differs_when_state_differs_and_buckets_add_up),
         S_TEST(test_store_scan_and_count_match_whole_collection_names),
         S_TEST(test_store_full_map_keeps_acknowledged_writes),

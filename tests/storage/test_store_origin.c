@@ -192,7 +192,9 @@ test_origin_long_echo_ends_the_batch_at_skip_max(void **state)
     assert_non_null(ids);
     for (size_t i = 0; i < n; i++) {
         snprintf(ids[i], sizeof ids[i], "%08zu", i);
-        deltas[i] = (cs_store_delta_t){ "c", ids[i], rec };
+        deltas[i] = (cs_store_delta_t){ .collection = "c",
+                                        .id = ids[i],
+                                        .record = rec };
     }
     cs_store_peer_t cursor = { .epoch = EPOCH_P, .cursor = 1, .base = 1 };
     assert_int_equal(
