@@ -643,6 +643,19 @@ cs_record_max_seq(const cs_record_t *self)
     return max;
 }
 
+uint64_t
+cs_record_min_seq(const cs_record_t *self)
+{
+    assert(self);
+    uint64_t min = self->has_tomb ? self->tomb_seq : UINT64_MAX;
+    for (size_t i = 0; i < self->count; i++) {
+        if (self->fields[i].seq < min) {
+            min = self->fields[i].seq;
+        }
+    }
+    return min;
+}
+
 cs_hlc_t
 cs_record_max_hlc(const cs_record_t *self)
 {

@@ -143,6 +143,10 @@ size_t cs_record_bytes(const cs_record_t *self);
  *  record's position in the local change feed. */
 uint64_t cs_record_max_seq(const cs_record_t *self);
 
+/** Smallest local seq among the parts (fields and tombstone); UINT64_MAX
+ *  for an empty record. */
+uint64_t cs_record_min_seq(const cs_record_t *self);
+
 /** Largest hlc among the fields and the tombstone (0 if empty). */
 cs_hlc_t cs_record_max_hlc(const cs_record_t *self);
 

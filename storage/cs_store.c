@@ -1417,6 +1417,11 @@ s_feed_delta(s_txn_t *t, const MDB_val *val, uint64_t seq, uint64_t base,
     if (rc != CS_OK) {
         return rc;
     }
+    if (runs->n == 0 && !cs_record_is_empty(rec) &&
+        cs_record_min_seq(rec) > base) {
+        *delta = rec; /* every part changed after base: no copy */
+        return CS_OK;
+    }
     *delta =
         cs_record_delta_except(rec, base, runs->n ? s_runs_have : NULL, runs);
     cs_record_destroy(&rec);

@@ -90,6 +90,7 @@ test_record_new_is_empty(void **state)
     assert_false(cs_record_tombstone(rec, NULL, NULL));
     assert_int_equal(cs_record_field_count(rec), 0);
     assert_int_equal(cs_record_max_seq(rec), 0);
+    assert_int_equal(cs_record_min_seq(rec), UINT64_MAX);
     assert_int_equal(cs_record_max_hlc(rec), 0);
     cs_field_t field;
     assert_int_equal(cs_record_get(rec, "name", &field), CS_ENOENT);
@@ -365,6 +366,7 @@ test_record_delete_newer_than_all_fields_deletes_record(void **state)
     assert_false(cs_record_is_empty(rec));
     assert_int_equal(cs_record_field_count(rec), 0);
     assert_int_equal(cs_record_max_seq(rec), 3);
+    assert_int_equal(cs_record_min_seq(rec), 3); /* the tombstone alone */
     assert_int_equal(cs_record_max_hlc(rec), s_at(3, NODE_C).hlc);
     cs_record_destroy(&rec);
 }
@@ -538,6 +540,8 @@ test_record_delta_since_holds_exactly_parts_after_since(void **state)
     s_set_str(rec, "b", "2", s_at(10, NODE_A), 2);
     s_set_str(rec, "c", "3", s_at(10, NODE_A), 3);
     assert_true(cs_record_delete(rec, s_at(1, NODE_B), 4));
+    assert_int_equal(cs_record_min_seq(rec), 1);
+    assert_int_equal(cs_record_max_seq(rec), 4);
 
     /* since 0: everything, seqs included */
     cs_record_t *all = cs_record_delta_since(rec, 0);
