@@ -15,7 +15,7 @@
 #define S_PEER_TIMEOUT_MS_DEFAULT 5000u
 #define S_PULL_TIMEOUT_MS_DEFAULT 10000u
 #define S_ANTI_ENTROPY_MS_DEFAULT 30000u
-#define S_BATCH_BYTES_DEFAULT     (1u << 20)
+#define S_BATCH_BYTES_DEFAULT     (4u << 20)
 
 /* What we know about one peer. */
 typedef struct {

@@ -95,7 +95,7 @@ typedef struct {
     uint64_t pull_timeout_ms; /* unanswered pull is retried after (10000) */
     uint64_t anti_entropy_ms; /* pull each live peer this often (30000) */
     uint32_t batch_bytes;     /* max_bytes we ask for, and the most we serve
-                                 whatever a PULL asks (1 MiB; more is taken
+                                 whatever a PULL asks (4 MiB; more is taken
                                  as CS_MSG_BATCH_MAX) */
 } cs_sync_opts_t;
 

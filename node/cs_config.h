@@ -13,7 +13,7 @@
  *        peer_timeout = 5000            # ms
  *        pull_timeout = 10000           # ms
  *        anti_entropy = 30000           # ms
- *        batch_bytes = 1048576
+ *        batch_bytes = 4194304
  *    peers
  *        hq                             # a name for logs and status
  *            endpoint = tcp://hq.example.com:7400   # optional: it dials us

@@ -1480,7 +1480,7 @@ test_sync_batch_bytes_default_and_cap(void **state)
     cs_sync_on_message(sync, PEER, &msg, T0);
     assert_int_equal(fake.n_sent, 1);
     assert_int_equal(fake.sent[0].msg.type, CS_MSG_PULL);
-    assert_int_equal(fake.sent[0].msg.max_bytes, 1u << 20);
+    assert_int_equal(fake.sent[0].msg.max_bytes, 4u << 20);
     cs_sync_destroy(&sync);
 
     cs_sync_opts_t big = { .batch_bytes = 16u << 20 };

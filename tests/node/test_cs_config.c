@@ -304,7 +304,7 @@ test_config_sample_file_is_valid(void **state)
     assert_string_equal(config->bind, "tcp://*:7400");
     assert_int_equal(config->max_drift_ms, 60000);
     assert_int_equal(config->sync.heartbeat_ms, 1000);
-    assert_int_equal(config->sync.batch_bytes, 1048576);
+    assert_int_equal(config->sync.batch_bytes, 4194304);
     assert_int_equal(config->n_peers, 3);
     assert_string_equal(config->peers[0].name, "hq");
     /* the quotes keep the '#' of this key from starting a comment */
