@@ -1239,6 +1239,25 @@ s_run_read(const MDB_val *key, const MDB_val *val, uint64_t peer,
     return true;
 }
 
+/*  Open *@p cursor on "peers" and put it on the first run of @p peer of
+ *  @p epoch or after (epoch 0: its first run), *@p mdb_rc saying whether
+ *  there is one (MDB_SUCCESS: @p key and @p val hold it). */
+static int
+s_runs_seek(s_txn_t *t, uint64_t peer, uint64_t epoch, MDB_cursor **cursor,
+            MDB_val *key, MDB_val *val, int *mdb_rc)
+{
+    int rc = s_from_mdb(mdb_cursor_open(t->txn, t->store->peers, cursor),
+                        "mdb_cursor_open");
+    if (rc != CS_OK) {
+        return rc;
+    }
+    uint8_t from[S_RUN_KEY];
+    s_run_key(from, peer, epoch, 0);
+    *key = (MDB_val){ sizeof from, from };
+    *mdb_rc = mdb_cursor_get(*cursor, key, val, MDB_SET_RANGE);
+    return CS_OK;
+}
+
 /*  Remember that our seqs [@p first, @p last] came from @p peer's feed of
  *  @p epoch: extend its last run if that ends at first - 1, else add one.
  *  Runs of its other epochs are deleted, and its oldest runs past
@@ -1249,17 +1268,14 @@ s_runs_add(s_txn_t *t, uint64_t peer, uint64_t epoch, uint64_t first,
            uint64_t last)
 {
     MDB_cursor *cursor = NULL;
-    int rc = s_from_mdb(mdb_cursor_open(t->txn, t->store->peers, &cursor),
-                        "mdb_cursor_open");
+    MDB_val key, val;
+    int mdb_rc;
+    int rc = s_runs_seek(t, peer, 0, &cursor, &key, &val, &mdb_rc);
     if (rc != CS_OK) {
         return rc;
     }
-    uint8_t from[S_RUN_KEY];
-    s_run_key(from, peer, 0, 0);
-    MDB_val key = { sizeof from, from }, val;
     size_t count = 0; /* runs of this epoch */
     s_run_t newest = { 0, 0 };
-    int mdb_rc = mdb_cursor_get(cursor, &key, &val, MDB_SET_RANGE);
     for (; mdb_rc == MDB_SUCCESS;
          mdb_rc = mdb_cursor_get(cursor, &key, &val, MDB_NEXT)) {
         uint64_t run_epoch;
@@ -1291,14 +1307,10 @@ s_runs_add(s_txn_t *t, uint64_t peer, uint64_t epoch, uint64_t first,
     /* Past the cap: drop the oldest; the peer is then served them again,
      * which costs bytes, never data. */
     if (rc == CS_OK && count > CS_STORE_ORIGIN_RUNS) {
-        rc = s_from_mdb(mdb_cursor_open(t->txn, t->store->peers, &cursor),
-                        "mdb_cursor_open");
+        rc = s_runs_seek(t, peer, epoch, &cursor, &key, &val, &mdb_rc);
         if (rc != CS_OK) {
             return rc;
         }
-        s_run_key(from, peer, epoch, 0);
-        key = (MDB_val){ sizeof from, from };
-        mdb_rc = mdb_cursor_get(cursor, &key, &val, MDB_SET_RANGE);
         for (; count > CS_STORE_ORIGIN_RUNS && mdb_rc == MDB_SUCCESS; count--) {
             mdb_rc = mdb_cursor_del(cursor, 0);
             if (mdb_rc == MDB_SUCCESS) {
@@ -1330,16 +1342,13 @@ s_runs_load(s_txn_t *t, uint64_t peer, uint64_t epoch, uint64_t base,
     memset(out, 0, sizeof *out);
     out->whole_to = base;
     MDB_cursor *cursor = NULL;
-    int rc = s_from_mdb(mdb_cursor_open(t->txn, t->store->peers, &cursor),
-                        "mdb_cursor_open");
+    MDB_val key, val;
+    int mdb_rc;
+    int rc = s_runs_seek(t, peer, epoch, &cursor, &key, &val, &mdb_rc);
     if (rc != CS_OK) {
         return rc;
     }
-    uint8_t from[S_RUN_KEY];
-    s_run_key(from, peer, epoch, 0);
-    MDB_val key = { sizeof from, from }, val;
     size_t cap = 0;
-    int mdb_rc = mdb_cursor_get(cursor, &key, &val, MDB_SET_RANGE);
     for (; mdb_rc == MDB_SUCCESS;
          mdb_rc = mdb_cursor_get(cursor, &key, &val, MDB_NEXT)) {
         uint64_t run_epoch;
