@@ -2151,16 +2151,23 @@ test_codec_delta_is_collection_id_and_canonical_record(void **state)
     cs_record_destroy(&rec);
 }
 
+/* A collection and an id of the largest lengths. */
+static void
+s_longest_keys(char collection[CS_COLLECTION_MAX + 1], char id[CS_ID_MAX + 1])
+{
+    memset(collection, 'c', CS_COLLECTION_MAX);
+    collection[CS_COLLECTION_MAX] = '\0';
+    memset(id, 'i', CS_ID_MAX);
+    id[CS_ID_MAX] = '\0';
+}
+
 static void
 test_codec_delta_keys_at_their_limits_round_trip(void **state)
 {
     (void) state;
     char collection[CS_COLLECTION_MAX + 1];
     char id[CS_ID_MAX + 1];
-    memset(collection, 'c', CS_COLLECTION_MAX);
-    collection[CS_COLLECTION_MAX] = '\0';
-    memset(id, 'i', CS_ID_MAX);
-    id[CS_ID_MAX] = '\0';
+    s_longest_keys(collection, id);
     id[0] = '\xc3'; /* UTF-8 is fine */
     id[1] = '\xa9';
     cs_record_t *rec = cs_record_new();
@@ -2187,10 +2194,7 @@ test_codec_delta_decode_points_at_its_canonical_record(void **state)
     (void) state;
     char long_collection[CS_COLLECTION_MAX + 1];
     char long_id[CS_ID_MAX + 1];
-    memset(long_collection, 'c', CS_COLLECTION_MAX);
-    long_collection[CS_COLLECTION_MAX] = '\0';
-    memset(long_id, 'i', CS_ID_MAX);
-    long_id[CS_ID_MAX] = '\0';
+    s_longest_keys(long_collection, long_id);
     const char *keys[][2] = { { "deals", "D-1" },
                               { long_collection, "x" },
                               { "c", long_id } };
