@@ -1516,7 +1516,8 @@ cs_store_changes_to(cs_store_t *self, const cs_store_puller_t *to,
             }
         }
         if (!delta) { /* the puller's echo */
-            if (++skipped == CS_STORE_SKIP_MAX) {
+            skipped += seq > runs.whole_to ? CS_STORE_SKIP_READ : 1;
+            if (skipped >= CS_STORE_SKIP_MAX) {
                 covered = seq;
                 break;
             }

@@ -208,9 +208,12 @@ typedef struct {
     uint64_t epoch;   /* its db epoch now */
 } cs_store_puller_t;
 
-/** Most records cs_store_changes_to leaves out in one call: the scan then
- *  ends there, as at a full batch. */
-#define CS_STORE_SKIP_MAX 65536u
+/** How much leaving records out may cost cs_store_changes_to in one call
+ *  before the scan ends there, as at a full batch: a record left out
+ *  unread (all its parts after base are the puller's) counts 1, one read
+ *  and then left out counts CS_STORE_SKIP_READ. */
+#define CS_STORE_SKIP_MAX  65536u
+#define CS_STORE_SKIP_READ 16u
 
 /** Runs of seqs from one peer remembered by cs_store_apply: each apply
  *  from a peer adds one, or extends the last if no other change came in
@@ -221,8 +224,9 @@ typedef struct {
  *  its own echo: a part whose value this store took from that peer's feed
  *  of that epoch (cs_store_apply with that peer and epoch, and nothing
  *  changed it since) is left out, as the peer has it or a newer one, and a
- *  record left with no part is not given. After CS_STORE_SKIP_MAX such
- *  records the batch ends, so a scan of a long echo stays short. */
+ *  record left with no part is not given. A batch that left out
+ *  CS_STORE_SKIP_MAX worth of records ends there, so a scan of a long
+ *  echo stays short. */
 CS_NODISCARD int cs_store_changes_to(cs_store_t *self,
                                      const cs_store_puller_t *to, uint64_t base,
                                      uint64_t since, size_t max_bytes,

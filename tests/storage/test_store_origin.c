@@ -177,11 +177,10 @@ test_origin_runs_extend_and_are_capped(void **state)
     s_items_free(&items);
 }
 
+/* Apply @p n records c/00000000... from P's feed of EPOCH_P, one batch. */
 static void
-test_origin_long_echo_ends_the_batch_at_skip_max(void **state)
+s_apply_many(s_fix_t *fix, size_t n)
 {
-    s_fix_t *fix = *state;
-    size_t n = CS_STORE_SKIP_MAX + 10;
     cs_record_t *rec = cs_record_new();
     cs_value_t v = cs_value_str("v");
     cs_stamp_t stamp = { .hlc = cs_hlc_make(S_T0 - 1000, 0), .origin = PEER_P };
@@ -199,6 +198,19 @@ test_origin_long_echo_ends_the_batch_at_skip_max(void **state)
     cs_store_peer_t cursor = { .epoch = EPOCH_P, .cursor = 1, .base = 1 };
     assert_int_equal(
         cs_store_apply(fix->store, deltas, n, PEER_P, &cursor, NULL), CS_OK);
+    free(ids);
+    free(deltas);
+    cs_record_destroy(&rec);
+}
+
+/* Records left out unread (the run covers all after base) end a batch
+ * after CS_STORE_SKIP_MAX of them. */
+static void
+test_origin_long_echo_ends_the_batch_at_skip_max(void **state)
+{
+    s_fix_t *fix = *state;
+    size_t n = CS_STORE_SKIP_MAX + 10;
+    s_apply_many(fix, n);
     s_set_local(fix, "local", "n", "v");
     s_items_t items = s_items_new();
     assert_int_equal(s_changes(fix, PEER_P, EPOCH_P, 0, 0, &items),
@@ -209,9 +221,25 @@ test_origin_long_echo_ends_the_batch_at_skip_max(void **state)
     assert_int_equal(items.n, 1);
     s_expect_item(&items, 0, "local", 1);
     s_items_free(&items);
-    free(ids);
-    free(deltas);
-    cs_record_destroy(&rec);
+}
+
+/* Records read and then left out (a run that starts after base + 1 does
+ * not cover them unread) cost CS_STORE_SKIP_READ each. */
+static void
+test_origin_echo_read_then_left_out_ends_the_batch_sooner(void **state)
+{
+    s_fix_t *fix = *state;
+    size_t reads = CS_STORE_SKIP_MAX / CS_STORE_SKIP_READ;
+    s_set_local(fix, "first", "n", "v"); /* seq 1 */
+    s_apply_many(fix, reads + 10);       /* seqs 2 .. reads + 11 */
+    s_items_t items = s_items_new();
+    assert_int_equal(s_changes(fix, PEER_P, EPOCH_P, 0, 0, &items), 1 + reads);
+    assert_int_equal(items.n, 1);
+    s_expect_item(&items, 0, "first", 1);
+    assert_int_equal(s_changes(fix, PEER_P, EPOCH_P, 0, 1 + reads, &items),
+                     reads + 11);
+    assert_int_equal(items.n, 1);
+    s_items_free(&items);
 }
 
 static void
@@ -246,6 +274,9 @@ main(void)
                                         s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(
             test_origin_long_echo_ends_the_batch_at_skip_max, s_setup,
+            s_teardown),
+        cmocka_unit_test_setup_teardown(
+            test_origin_echo_read_then_left_out_ends_the_batch_sooner, s_setup,
             s_teardown),
         cmocka_unit_test_setup_teardown(
             test_origin_new_epoch_forgets_our_cursors_keeps_runs, s_setup,
