@@ -20,8 +20,10 @@ run seed --data "$TMP/a" --collection contacts --id-column Id \
 check_rc "a is seeded with $ROWS contacts" 0
 site_config a listen b
 site_config b dialout a+
-# Small batches: many commits to be killed between and inside.
-sed -i 's/^sync$/sync\n    batch_bytes = 65536/' "$TMP/b.conf"
+# Small batches: many commits to be killed between and inside, and a
+# catch-up slow enough (one commit per 8 KiB) that four rounds of
+# kills still find b mid-way.
+sed -i 's/^sync$/sync\n    batch_bytes = 8192/' "$TMP/b.conf"
 check "a starts" node_start a
 
 last=0
