@@ -142,6 +142,27 @@ bool cs_codec_stored_matches(const void *stored, size_t stored_len,
                              const void *canonical, size_t canonical_len,
                              cs_buf_t *scratch);
 
+/** Append to @p out the canonical form of the stored record at @p stored
+ *  (@p len bytes) if one seq is that of all its parts, and give that seq
+ *  in *@p seq: the inverse of cs_codec_stored_from_canonical, without
+ *  building the record. For a store serving its own records: the shape is
+ *  checked, the content is not (cs_codec_decode_record checks both).
+ *  @return CS_OK; CS_EPROTO if the record has parts at different seqs, has
+ *  no part, or is not a stored record of that shape (then @p out is as
+ *  before). */
+CS_NODISCARD int cs_codec_canonical_from_stored(const void *stored, size_t len,
+                                                uint64_t *seq, cs_buf_t *out);
+
+/** Append the delta (@p collection, @p id, the record whose canonical
+ *  encoding is the @p len bytes at @p canonical) to @p out: what
+ *  cs_codec_encode_delta gives for that record.
+ *  @return CS_OK, or CS_EINVAL for a bad collection or id (then @p out is
+ *  as before). */
+CS_NODISCARD int cs_codec_encode_delta_canonical(const char *collection,
+                                                 const char *id,
+                                                 const void *canonical,
+                                                 size_t len, cs_buf_t *out);
+
 /** Append the delta (@p collection, @p id, canonical @p rec) to @p out.
  *  @return CS_OK, or CS_EINVAL for a bad collection or id (then @p out is
  *  as before). */

@@ -120,11 +120,11 @@ s_cursor(void *arg, uint64_t peer, cs_sync_cursor_t *out)
     return rc;
 }
 
-/*  Feed scan callback: encode one record's delta (the parts changed
- *  after the pull's base) into the batch. */
+/*  Feed scan callback: one record's delta (the parts changed after the
+ *  pull's base, canonically encoded) into the batch. */
 static bool
 s_changes_add(void *arg, const char *collection, const char *id,
-              const cs_record_t *delta)
+              const void *canonical, size_t len)
 {
     cs_syncstore_t *self = arg;
     if (self->n_out == self->cap_out) {
@@ -134,7 +134,8 @@ s_changes_add(void *arg, const char *collection, const char *id,
         self->cap_out = cap;
     }
     size_t start = self->out.len;
-    int rc = cs_codec_encode_delta(collection, id, delta, &self->out);
+    int rc = cs_codec_encode_delta_canonical(collection, id, canonical, len,
+                                             &self->out);
     if (rc != CS_OK) {
         self->out_rc = CS_ECORRUPT; /* a stored key that is not valid */
         return false;

@@ -7,14 +7,13 @@
  *  - changes: cs_store_changes_to picks the records (those whose feed seq
  *    is past since) and gives each one's delta, the parts changed after
  *    base (the start of the puller's catch-up, see cs_sync.h) less those
- *    the puller gave us itself (its echo), which is
- *    encoded with cs_codec_encode_delta into a buffer the syncstore owns;
- *    valid until the next call. The batch ends where the encoded deltas
- *    (with their msgpack bin headers) reach max_bytes, or at
+ *    the puller gave us itself (its echo), canonically encoded; it becomes
+ *    a delta (cs_codec_encode_delta_canonical) in a buffer the syncstore
+ *    owns, valid until the next call. The batch ends where the encoded
+ *    deltas (with their msgpack bin headers) reach max_bytes, or at
  *    CS_MSG_DELTAS_MAX deltas, so that long keys on small records cannot
  *    make a frame pass CS_MSG_MAX. That count is the only cap: the store
- *    is asked for none of its own (SIZE_MAX), so it does not encode each
- *    delta a second time to count it.
+ *    is asked for none of its own (SIZE_MAX).
  *  - apply: every delta decoded (cs_codec_decode_delta; one bad delta
  *    refuses the whole batch with CS_EPROTO), then cs_store_apply with the
  *    next cursor (epoch, seq, base), in one transaction. If the batch

@@ -1440,24 +1440,50 @@ s_feed_delta(s_txn_t *t, const MDB_val *val, uint64_t seq, uint64_t base,
     return CS_OK;
 }
 
-int
-cs_store_changes(cs_store_t *self, uint64_t base, uint64_t since,
-                 size_t max_bytes, cs_store_record_fn *fn, void *arg,
-                 uint64_t *last_seq, uint64_t *head)
+/*  s_feed_delta as a canonical encoding, into @p buf (reset first);
+ *  *@p have is false if nothing is left. A record whose parts share one
+ *  seq (written in one go: most of them) is converted from its stored
+ *  bytes, not decoded and encoded again. */
+static int
+s_feed_canonical(s_txn_t *t, const MDB_val *val, uint64_t seq, uint64_t base,
+                 s_runs_t *runs, char collection[CS_COLLECTION_MAX + 1],
+                 char id[CS_ID_MAX + 1], cs_buf_t *buf, bool *have)
 {
-    return cs_store_changes_to(self, NULL, base, since, max_bytes, fn, arg,
-                               last_seq, head);
+    *have = false;
+    cs_buf_reset(buf);
+    MDB_val key = *val;
+    MDB_val stored;
+    int rc = s_get(t, t->store->records, &key, &stored);
+    uint64_t at = 0;
+    if (rc == CS_OK && cs_codec_canonical_from_stored(
+                           stored.mv_data, stored.mv_size, &at, buf) == CS_OK) {
+        rc = s_key_split(val, collection, id);
+        /* one seq: all of it is after base (it is the feed seq), and
+         * either all of it or none is the puller's */
+        *have = at > base && !(runs->n && s_runs_have(runs, at));
+        return rc;
+    }
+    cs_record_t *delta = NULL;
+    rc = s_feed_delta(t, val, seq, base, runs, collection, id, &delta);
+    if (rc == CS_OK && delta) {
+        cs_codec_encode_record(delta, CS_CODEC_CANONICAL, buf);
+        *have = true;
+    }
+    cs_record_destroy(&delta);
+    return rc;
 }
 
-int
-cs_store_changes_to(cs_store_t *self, const cs_store_puller_t *to,
-                    uint64_t base, uint64_t since, size_t max_bytes,
-                    cs_store_record_fn *fn, void *arg, uint64_t *last_seq,
-                    uint64_t *head)
+/*  cs_store_changes (@p record_fn) and cs_store_changes_to
+ *  (@p canonical_fn): exactly one of them is given. */
+static int
+s_changes(cs_store_t *self, const cs_store_puller_t *to, uint64_t base,
+          uint64_t since, size_t max_bytes, cs_store_record_fn *record_fn,
+          cs_store_canonical_fn *canonical_fn, void *arg, uint64_t *last_seq,
+          uint64_t *head)
 {
     assert(self);
     assert(base <= since);
-    assert(fn);
+    assert(!record_fn != !canonical_fn);
     assert(last_seq);
     assert(head);
     s_txn_t t = { .store = self, .txn = NULL, .mdb_rc = 0 };
@@ -1507,15 +1533,19 @@ cs_store_changes_to(cs_store_t *self, const cs_store_puller_t *to,
         char collection[CS_COLLECTION_MAX + 1];
         char id[CS_ID_MAX + 1];
         cs_record_t *delta = NULL;
+        bool have = false;
         /* up to whole_to, every part after base is at a seq of to's runs */
         if (seq > runs.whole_to) {
-            rc = s_feed_delta(&t, &val, seq, base, &runs, collection, id,
-                              &delta);
+            rc = canonical_fn ? s_feed_canonical(&t, &val, seq, base, &runs,
+                                                 collection, id, &buf, &have)
+                              : s_feed_delta(&t, &val, seq, base, &runs,
+                                             collection, id, &delta);
             if (rc != CS_OK) {
                 goto out_close;
             }
+            have = have || delta;
         }
-        if (!delta) { /* the puller's echo */
+        if (!have) { /* the puller's echo */
             skipped += seq > runs.whole_to ? CS_STORE_SKIP_READ : 1;
             if (skipped >= CS_STORE_SKIP_MAX) {
                 covered = seq;
@@ -1523,13 +1553,15 @@ cs_store_changes_to(cs_store_t *self, const cs_store_puller_t *to,
             }
             continue;
         }
-        if (max_bytes != SIZE_MAX) { /* no cap: nothing to count */
+        if (delta && max_bytes != SIZE_MAX) { /* no cap: nothing to count */
             cs_buf_reset(&buf);
             cs_codec_encode_record(delta, CS_CODEC_CANONICAL, &buf);
-            total += buf.len;
         }
+        total += buf.len;
         self->in_callback++;
-        bool go_on = fn(arg, collection, id, delta);
+        bool go_on = delta
+                         ? record_fn(arg, collection, id, delta)
+                         : canonical_fn(arg, collection, id, buf.data, buf.len);
         self->in_callback--;
         cs_record_destroy(&delta);
         if (!go_on || total >= max_bytes) {
@@ -1552,6 +1584,27 @@ out_abort:
     cs_buf_fini(&buf);
     free(runs.runs);
     return rc;
+}
+
+int
+cs_store_changes(cs_store_t *self, uint64_t base, uint64_t since,
+                 size_t max_bytes, cs_store_record_fn *fn, void *arg,
+                 uint64_t *last_seq, uint64_t *head)
+{
+    assert(fn);
+    return s_changes(self, NULL, base, since, max_bytes, fn, NULL, arg,
+                     last_seq, head);
+}
+
+int
+cs_store_changes_to(cs_store_t *self, const cs_store_puller_t *to,
+                    uint64_t base, uint64_t since, size_t max_bytes,
+                    cs_store_canonical_fn *fn, void *arg, uint64_t *last_seq,
+                    uint64_t *head)
+{
+    assert(fn);
+    return s_changes(self, to, base, since, max_bytes, NULL, fn, arg, last_seq,
+                     head);
 }
 
 int

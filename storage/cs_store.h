@@ -220,7 +220,18 @@ typedef struct {
  *  between. */
 #define CS_STORE_ORIGIN_RUNS 1024u
 
-/** cs_store_changes for the peer @p to (NULL: as cs_store_changes), less
+/** Called by cs_store_changes_to with each delta: the canonical encoding
+ *  (cs_codec_encode_record) of the record of the parts to send, @p len
+ *  bytes at @p canonical, valid during the call only. The callback must
+ *  not write to the store. Return true to go on, false to stop. */
+typedef bool(cs_store_canonical_fn)(void *arg, const char *collection,
+                                    const char *id, const void *canonical,
+                                    size_t len);
+
+/** cs_store_changes for the peer @p to (NULL: for no one), giving each
+ *  delta encoded (a record whose parts share one seq is converted from its
+ *  stored bytes without being decoded: its content is not checked again,
+ *  only its shape), less
  *  its own echo: a part whose value this store took from that peer's feed
  *  of that epoch (cs_store_apply with that peer and epoch, and nothing
  *  changed it since) is left out, as the peer has it or a newer one, and a
@@ -230,7 +241,7 @@ typedef struct {
 CS_NODISCARD int cs_store_changes_to(cs_store_t *self,
                                      const cs_store_puller_t *to, uint64_t base,
                                      uint64_t since, size_t max_bytes,
-                                     cs_store_record_fn *fn, void *arg,
+                                     cs_store_canonical_fn *fn, void *arg,
                                      uint64_t *last_seq, uint64_t *head);
 
 /** Apply @p n remote deltas and set the cursor of peer @p peer_id to

@@ -2552,6 +2552,110 @@ test_codec_delta_decode_rejects_truncated_real_deltas(void **state)
     cs_record_destroy(&rec);
 }
 
+/* The serving shortcut gives the canonical form of a stored record whose
+ * parts share one seq, with that seq; for any other it refuses and
+ * leaves the buffer as it was. */
+static void
+test_codec_canonical_from_stored_inverts_stored_from_canonical(void **state)
+{
+    (void) state;
+    cs_record_t *mixed = s_sample_record(); /* seqs 3 to 10 */
+    cs_record_t *shapes[4] = { cs_record_dup(mixed), cs_record_new(),
+                               cs_record_new(), cs_record_new() };
+    assert_true(cs_record_delete(shapes[1], s_at(9, NODE_A), 1));
+    s_set(shapes[2], "a", cs_value_str("x"), s_at(300, 70000), 1);
+    /* a tombstone, and fields past it of two stamps */
+    assert_true(cs_record_delete(shapes[3], s_at(1, NODE_B), 1));
+    s_set(shapes[3], "a", cs_value_int(1), s_at(2, NODE_A), 1);
+    s_set(shapes[3], "b", cs_value_int(2), s_at(2, NODE_A), 1);
+    s_set(shapes[3], "c", cs_value_int(3), s_at(5, NODE_B), 1);
+    cs_buf_t stored, want, out, back;
+    cs_buf_init(&stored);
+    cs_buf_init(&want);
+    cs_buf_init(&out);
+    cs_buf_init(&back);
+    for (size_t k = 0; k < 4; k++) {
+        cs_record_set_seq(shapes[k], 4000000000u + k);
+        cs_buf_reset(&stored);
+        cs_buf_reset(&want);
+        cs_buf_reset(&out);
+        cs_buf_reset(&back);
+        cs_codec_encode_record(shapes[k], CS_CODEC_STORED, &stored);
+        cs_codec_encode_record(shapes[k], CS_CODEC_CANONICAL, &want);
+        uint64_t seq = 0;
+        cs_buf_append(&out, "keep", 4);
+        assert_int_equal(
+            cs_codec_canonical_from_stored(stored.data, stored.len, &seq, &out),
+            CS_OK);
+        assert_int_equal(seq, 4000000000u + k);
+        assert_int_equal(out.len, 4 + want.len);
+        assert_memory_equal(out.data + 4, want.data, want.len);
+        assert_int_equal(
+            cs_codec_stored_from_canonical(out.data + 4, want.len, seq, &back),
+            CS_OK);
+        assert_int_equal(back.len, stored.len);
+        assert_memory_equal(back.data, stored.data, stored.len);
+        /* every truncation is refused */
+        for (size_t len = 0; len < stored.len; len++) {
+            cs_buf_reset(&out);
+            assert_int_equal(
+                cs_codec_canonical_from_stored(stored.data, len, &seq, &out),
+                CS_EPROTO);
+            assert_int_equal(out.len, 0);
+        }
+    }
+    /* parts at several seqs, a canonical record, an empty record */
+    cs_record_t *empty = cs_record_new();
+    const cs_record_t *refused[] = { mixed, shapes[2], empty };
+    for (size_t k = 0; k < 3; k++) {
+        cs_buf_reset(&stored);
+        cs_buf_reset(&out);
+        cs_codec_encode_record(
+            refused[k], k == 1 ? CS_CODEC_CANONICAL : CS_CODEC_STORED, &stored);
+        uint64_t seq = 77;
+        assert_int_equal(
+            cs_codec_canonical_from_stored(stored.data, stored.len, &seq, &out),
+            CS_EPROTO);
+        assert_int_equal(out.len, 0);
+        assert_int_equal(seq, 77);
+    }
+    /* a tombstone at another seq than the fields' */
+    cs_record_t *late = cs_record_dup(shapes[3]);
+    cs_record_set_seq(late, 5);
+    assert_true(cs_record_delete(late, s_at(1, NODE_B + 1), 6)); /* newer */
+    cs_buf_reset(&stored);
+    cs_codec_encode_record(late, CS_CODEC_STORED, &stored);
+    uint64_t seq = 0;
+    assert_int_equal(
+        cs_codec_canonical_from_stored(stored.data, stored.len, &seq, &out),
+        CS_EPROTO);
+    /* a delta from canonical bytes is the delta of the record */
+    cs_buf_reset(&want);
+    cs_buf_reset(&out);
+    assert_int_equal(cs_codec_encode_delta("c", "1", mixed, &want), CS_OK);
+    cs_buf_reset(&back);
+    cs_codec_encode_record(mixed, CS_CODEC_CANONICAL, &back);
+    assert_int_equal(
+        cs_codec_encode_delta_canonical("c", "1", back.data, back.len, &out),
+        CS_OK);
+    assert_int_equal(out.len, want.len);
+    assert_memory_equal(out.data, want.data, want.len);
+    assert_int_equal(
+        cs_codec_encode_delta_canonical("", "1", back.data, back.len, &out),
+        CS_EINVAL);
+    assert_int_equal(out.len, want.len);
+    cs_record_destroy(&late);
+    cs_record_destroy(&empty);
+    for (size_t k = 0; k < 4; k++) {
+        cs_record_destroy(&shapes[k]);
+    }
+    cs_record_destroy(&mixed);
+    cs_buf_fini(&stored);
+    cs_buf_fini(&want);
+    cs_buf_fini(&out);
+    cs_buf_fini(&back);
+}
+
 int
 main(void)
 {
@@ -2598,6 +2702,8 @@ main(void)
         cmocka_unit_test(test_codec_delta_decode_rejects_every_single_defect),
         cmocka_unit_test(test_codec_delta_decode_rejects_truncated_real_deltas),
         cmocka_unit_test(test_codec_stored_from_canonical_refuses_other_shapes),
+        cmocka_unit_test(
+            test_codec_canonical_from_stored_inverts_stored_from_canonical),
         cmocka_unit_test(test_codec_encode_fields_refuses_bad_fields),
     };
     return cmocka_run_group_tests_name("crdt/cs_codec", tests, NULL, NULL);

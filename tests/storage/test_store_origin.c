@@ -53,6 +53,20 @@ s_set_local(s_fix_t *fix, const char *id, const char *name, const char *value)
     assert_int_equal(cs_store_set(fix->store, "c", id, &field, 1, NULL), CS_OK);
 }
 
+/* cs_store_canonical_fn: decode the delta and collect it (s_collect). */
+static bool
+s_collect_canonical(void *arg, const char *collection, const char *id,
+                    const void *canonical, size_t len)
+{
+    cs_record_t *rec = NULL;
+    assert_int_equal(
+        cs_codec_decode_record(canonical, len, CS_CODEC_CANONICAL, &rec),
+        CS_OK);
+    bool go_on = s_collect(arg, collection, id, rec);
+    cs_record_destroy(&rec);
+    return go_on;
+}
+
 /* The feed after (@p base, @p since] for @p peer of @p epoch (peer 0:
  * for no one) into @p items; @return the last seq covered. */
 static uint64_t
@@ -62,8 +76,8 @@ s_changes(s_fix_t *fix, uint64_t peer, uint64_t epoch, uint64_t base,
     const cs_store_puller_t to = { .peer_id = peer, .epoch = epoch };
     uint64_t last_seq = 0, head = 0;
     assert_int_equal(cs_store_changes_to(fix->store, peer ? &to : NULL, base,
-                                         since, SIZE_MAX, s_collect, items,
-                                         &last_seq, &head),
+                                         since, SIZE_MAX, s_collect_canonical,
+                                         items, &last_seq, &head),
                      CS_OK);
     return last_seq;
 }
@@ -186,7 +200,7 @@ s_apply_many(s_fix_t *fix, size_t n)
     cs_stamp_t stamp = { .hlc = cs_hlc_make(S_T0 - 1000, 0), .origin = PEER_P };
     assert_int_equal(cs_record_set(rec, "n", &v, stamp, 0, NULL), CS_OK);
     cs_store_delta_t *deltas = calloc(n, sizeof *deltas);
-    char(*ids)[16] = calloc(n, sizeof *ids);
+    char(*ids)[24] = calloc(n, sizeof *ids);
     assert_non_null(deltas);
     assert_non_null(ids);
     for (size_t i = 0; i < n; i++) {
