@@ -1400,29 +1400,31 @@ s_runs_have(void *arg, uint64_t seq)
 
 /* ---------------- change feed ---------------- */
 
-/*  The delta of the record that feed entry @p val names, with its key
- *  split into @p collection and @p id: its parts after @p base less those
- *  at seqs of @p runs. *@p delta is NULL if that leaves nothing. */
+/*  The stored bytes of the record that the feed entry at @p seq names
+ *  (its key @p key) into @p stored. A missing record is a corrupt feed. */
 static int
-s_feed_delta(s_txn_t *t, const MDB_val *val, uint64_t seq, uint64_t base,
-             s_runs_t *runs, char collection[CS_COLLECTION_MAX + 1],
-             char id[CS_ID_MAX + 1], cs_record_t **delta)
+s_feed_stored(s_txn_t *t, const MDB_val *key, uint64_t seq, MDB_val *stored)
 {
-    *delta = NULL;
-    int rc = s_key_split(val, collection, id);
-    if (rc != CS_OK) {
-        return rc;
-    }
-    s_key_t rec_key;
-    memcpy(rec_key.data, val->mv_data, val->mv_size);
-    rec_key.len = val->mv_size;
-    cs_record_t *rec = NULL;
-    rc = s_record_load(t, &rec_key, &rec);
+    MDB_val k = *key;
+    int rc = s_get(t, t->store->records, &k, stored);
     if (rc == CS_ENOENT) {
         s_log("feed entry %llu names a missing record",
               (unsigned long long) seq);
         return CS_ECORRUPT;
     }
+    return rc;
+}
+
+/*  The delta of the record stored as @p stored under @p key: its parts
+ *  after @p base less those at seqs of @p runs. *@p delta is NULL if that
+ *  leaves nothing. */
+static int
+s_feed_delta(const MDB_val *key, const MDB_val *stored, uint64_t base,
+             s_runs_t *runs, cs_record_t **delta)
+{
+    *delta = NULL;
+    cs_record_t *rec = NULL;
+    int rc = s_record_decode(key, stored, &rec);
     if (rc != CS_OK) {
         return rc;
     }
@@ -1445,26 +1447,21 @@ s_feed_delta(s_txn_t *t, const MDB_val *val, uint64_t seq, uint64_t base,
  *  seq (written in one go: most of them) is converted from its stored
  *  bytes, not decoded and encoded again. */
 static int
-s_feed_canonical(s_txn_t *t, const MDB_val *val, uint64_t seq, uint64_t base,
-                 s_runs_t *runs, char collection[CS_COLLECTION_MAX + 1],
-                 char id[CS_ID_MAX + 1], cs_buf_t *buf, bool *have)
+s_feed_canonical(const MDB_val *key, const MDB_val *stored, uint64_t base,
+                 s_runs_t *runs, cs_buf_t *buf, bool *have)
 {
     *have = false;
     cs_buf_reset(buf);
-    MDB_val key = *val;
-    MDB_val stored;
-    int rc = s_get(t, t->store->records, &key, &stored);
     uint64_t at = 0;
-    if (rc == CS_OK && cs_codec_canonical_from_stored(
-                           stored.mv_data, stored.mv_size, &at, buf) == CS_OK) {
-        rc = s_key_split(val, collection, id);
+    if (cs_codec_canonical_from_stored(stored->mv_data, stored->mv_size, &at,
+                                       buf) == CS_OK) {
         /* one seq: all of it is after base (it is the feed seq), and
          * either all of it or none is the puller's */
         *have = at > base && !(runs->n && s_runs_have(runs, at));
-        return rc;
+        return CS_OK;
     }
     cs_record_t *delta = NULL;
-    rc = s_feed_delta(t, val, seq, base, runs, collection, id, &delta);
+    int rc = s_feed_delta(key, stored, base, runs, &delta);
     if (rc == CS_OK && delta) {
         cs_codec_encode_record(delta, CS_CODEC_CANONICAL, buf);
         *have = true;
@@ -1536,10 +1533,17 @@ s_changes(cs_store_t *self, const cs_store_puller_t *to, uint64_t base,
         bool have = false;
         /* up to whole_to, every part after base is at a seq of to's runs */
         if (seq > runs.whole_to) {
-            rc = canonical_fn ? s_feed_canonical(&t, &val, seq, base, &runs,
-                                                 collection, id, &buf, &have)
-                              : s_feed_delta(&t, &val, seq, base, &runs,
-                                             collection, id, &delta);
+            MDB_val stored;
+            rc = s_key_split(&val, collection, id);
+            if (rc == CS_OK) {
+                rc = s_feed_stored(&t, &val, seq, &stored);
+            }
+            if (rc == CS_OK) {
+                rc = canonical_fn
+                         ? s_feed_canonical(&val, &stored, base, &runs, &buf,
+                                            &have)
+                         : s_feed_delta(&val, &stored, base, &runs, &delta);
+            }
             if (rc != CS_OK) {
                 goto out_close;
             }
