@@ -46,7 +46,7 @@ struct cs_sync {
     size_t n_peers;      /* used */
     size_t cap_peers;    /* allocated */
     uint64_t unknown;    /* messages from peers not added */
-    uint64_t epoch;      /* our epoch as ops->head last gave it (0: never) */
+    uint64_t epoch;      /* ours, from the last tick or renewal (0: unknown) */
 };
 
 /* ---------------- helpers ---------------- */
@@ -90,12 +90,15 @@ s_send(cs_sync_t *self, s_peer_t *p, const cs_msg_t *msg, uint64_t now)
     return rc;
 }
 
-/*  Our epoch now (ops->head), or as last read if that fails. */
+/*  Our epoch: as the last tick or renewal left it (it changes only through
+ *  ops->renew_epoch), read through ops->head only until it is known (a
+ *  message before the first tick). */
 static uint64_t
 s_our_epoch(cs_sync_t *self)
 {
     uint64_t epoch = 0, head = 0;
-    if (self->ops.head(self->ops.arg, &epoch, &head) == CS_OK) {
+    if (self->epoch == 0 &&
+        self->ops.head(self->ops.arg, &epoch, &head) == CS_OK) {
         self->epoch = epoch;
     }
     return self->epoch;
