@@ -596,7 +596,17 @@ cs_codec_stored_matches(const void *stored, size_t stored_len,
            memcmp(scratch->data, stored, stored_len) == 0;
 }
 
-/*  The head of a delta, [3-array, collection, id], to @p out.
+/*  The head of a delta, [3-array, collection, id], to @p out; the names
+ *  are known to be valid. */
+static void
+s_pk_delta_head(cs_buf_t *out, const char *collection, const char *id)
+{
+    s_pk_array(out, 3);
+    s_pk_bytes(out, collection, strlen(collection), false);
+    s_pk_bytes(out, id, strlen(id), false);
+}
+
+/*  s_pk_delta_head after checking the names.
  *  @return false for a bad collection or id (then @p out is as before). */
 static bool
 s_pack_delta_head(const char *collection, const char *id, cs_buf_t *out)
@@ -604,14 +614,11 @@ s_pack_delta_head(const char *collection, const char *id, cs_buf_t *out)
     assert(collection);
     assert(id);
     assert(out);
-    size_t collection_len = strlen(collection), id_len = strlen(id);
-    if (!cs_record_collection_is_valid(collection, collection_len) ||
-        !cs_record_id_is_valid(id, id_len)) {
+    if (!cs_record_collection_is_valid(collection, strlen(collection)) ||
+        !cs_record_id_is_valid(id, strlen(id))) {
         return false;
     }
-    s_pk_array(out, 3);
-    s_pk_bytes(out, collection, collection_len, false);
-    s_pk_bytes(out, id, id_len, false);
+    s_pk_delta_head(out, collection, id);
     return true;
 }
 
@@ -1101,10 +1108,9 @@ s_convert_delta(const msgpack_object *o, void *arg, cs_buf_t *out)
         !s_to_record(&o->via.array.ptr[2], CS_CODEC_CANONICAL, delta->record)) {
         return false;
     }
-    /* as cs_codec_encode_delta, noting where the record starts */
-    s_pk_array(out, 3);
-    s_pk_bytes(out, delta->collection, strlen(delta->collection), false);
-    s_pk_bytes(out, delta->id, strlen(delta->id), false);
+    /* as cs_codec_encode_delta (the names are checked), noting where the
+     * record starts */
+    s_pk_delta_head(out, delta->collection, delta->id);
     self->record_at = out->len;
     s_pack_record(out, delta->record, CS_CODEC_CANONICAL);
     return true;
