@@ -251,10 +251,11 @@ cs_record_destroy(cs_record_t **self_p)
     *self_p = NULL;
 }
 
-/*  Append a copy of a field; the caller keeps name order. */
+/*  Append a copy of a field (its name @p name_len bytes, not necessarily
+ *  NUL-terminated); the caller keeps name order. */
 static void
-s_push(cs_record_t *self, const char *name, const cs_value_t *value,
-       cs_stamp_t stamp, uint64_t seq)
+s_push(cs_record_t *self, const char *name, size_t name_len,
+       const cs_value_t *value, cs_stamp_t stamp, uint64_t seq)
 {
     if (self->count == self->cap) {
         self->cap = self->cap ? self->cap * 2 : 16;
@@ -262,7 +263,6 @@ s_push(cs_record_t *self, const char *name, const cs_value_t *value,
             s_realloc(self->fields, self->cap * sizeof *self->fields);
     }
     s_field_t *field = &self->fields[self->count++];
-    size_t name_len = strlen(name);
     assert(name_len <= CS_FIELD_NAME_MAX);
     field->name_len = (uint16_t) name_len;
     /* the value may be a view of this record, which the name's put can
@@ -375,7 +375,7 @@ s_set(cs_record_t *self, const char *name, const cs_value_t *value,
         return true;
     }
     assert(self->count < CS_RECORD_FIELDS_MAX);
-    s_push(self, name, value, stamp, seq);
+    s_push(self, name, strlen(name), value, stamp, seq);
     /* s_push appended; rotate the new field into its place */
     s_field_t added = self->fields[self->count - 1];
     memmove(&self->fields[at + 1], &self->fields[at],
@@ -419,6 +419,46 @@ cs_record_set(cs_record_t *self, const char *name, const cs_value_t *value,
     if (changed) {
         *changed = did;
     }
+    return CS_OK;
+}
+
+void
+cs_record_reserve(cs_record_t *self, size_t fields, size_t bytes)
+{
+    assert(self);
+    if (fields > self->cap) {
+        self->fields = s_realloc(self->fields, fields * sizeof *self->fields);
+        self->cap = fields;
+    }
+    if (bytes > self->arena_cap) {
+        self->arena = s_realloc(self->arena, bytes);
+        self->arena_cap = bytes;
+    }
+}
+
+int
+cs_record_append(cs_record_t *self, const char *name, size_t name_len,
+                 const cs_value_t *value, cs_stamp_t stamp, uint64_t seq)
+{
+    assert(self);
+    assert(value);
+    if (!cs_record_field_name_is_valid(name, name_len) ||
+        !cs_value_is_valid(value) || s_is_buried(self, stamp)) {
+        return CS_EINVAL;
+    }
+    if (self->count > 0) {
+        const s_field_t *last = &self->fields[self->count - 1];
+        size_t common = last->name_len < name_len ? last->name_len : name_len;
+        int c = memcmp(s_name(self, last), name, common);
+        if (c > 0 || (c == 0 && last->name_len >= name_len)) {
+            return CS_EINVAL; /* out of name order, or a duplicate */
+        }
+    }
+    if (self->count >= CS_RECORD_FIELDS_MAX ||
+        self->bytes + name_len + s_value_bytes(value) > CS_RECORD_BYTES_MAX) {
+        return CS_ELIMIT;
+    }
+    s_push(self, name, name_len, value, stamp, seq);
     return CS_OK;
 }
 
@@ -540,7 +580,7 @@ cs_record_delta_except(const cs_record_t *self, uint64_t since,
         const s_field_t *f = &self->fields[i];
         if (f->seq > since && !(skip && skip(arg, f->seq))) {
             cs_value_t v = s_value(self, f);
-            s_push(delta, s_name(self, f), &v, f->stamp, f->seq);
+            s_push(delta, s_name(self, f), f->name_len, &v, f->stamp, f->seq);
         }
     }
     if (self->has_tomb && self->tomb_seq > since &&

@@ -88,6 +88,22 @@ CS_NODISCARD int cs_record_set(cs_record_t *self, const char *name,
                                const cs_value_t *value, cs_stamp_t stamp,
                                uint64_t seq, bool *changed);
 
+/** Make room for @p fields fields and @p bytes bytes of names (with their
+ *  NULs) and string/binary values, so that adding that much allocates
+ *  nothing more. */
+void cs_record_reserve(cs_record_t *self, size_t fields, size_t bytes);
+
+/** Add field @p name (@p name_len bytes, NUL-free) after the last field:
+ *  how a decoder builds a record from an encoding, which lists its fields
+ *  in name order and none at or below the tombstone.
+ *  @return CS_OK; CS_EINVAL if the name or value breaks the limits, the
+ *  name does not sort after every field's, or @p stamp is buried by the
+ *  tombstone; CS_ELIMIT as cs_record_set. The record is unchanged on
+ *  error. */
+CS_NODISCARD int cs_record_append(cs_record_t *self, const char *name,
+                                  size_t name_len, const cs_value_t *value,
+                                  cs_stamp_t stamp, uint64_t seq);
+
 /** Delete the record with @p stamp: the tombstone moves up to @p stamp if
  *  that is larger, and fields at or below the tombstone are dropped.
  *  @return true if the state changed. */

@@ -220,6 +220,90 @@ test_record_fields_iterate_in_bytewise_name_order(void **state)
     cs_record_destroy(&rec);
 }
 
+static void
+test_record_append_takes_fields_in_bytewise_name_order_only(void **state)
+{
+    (void) state;
+    cs_record_t *rec = cs_record_new();
+    cs_record_reserve(rec, 4, 64);
+    cs_value_t x = cs_value_str("x");
+    /* names need not end in a NUL: "aa" out of "aab" */
+    assert_int_equal(cs_record_append(rec, "B", 1, &x, s_at(1, NODE_A), 1),
+                     CS_OK);
+    assert_int_equal(cs_record_append(rec, "aab", 2, &x, s_at(2, NODE_B), 2),
+                     CS_OK);
+    /* a duplicate, an earlier name, a prefix of the last: refused */
+    assert_int_equal(cs_record_append(rec, "aa", 2, &x, s_at(3, NODE_A), 3),
+                     CS_EINVAL);
+    assert_int_equal(cs_record_append(rec, "a", 1, &x, s_at(3, NODE_A), 3),
+                     CS_EINVAL);
+    assert_int_equal(cs_record_append(rec, "B", 1, &x, s_at(3, NODE_A), 3),
+                     CS_EINVAL);
+    /* bad names and values, as cs_record_set refuses them */
+    assert_int_equal(cs_record_append(rec, "b\0", 2, &x, s_at(3, NODE_A), 3),
+                     CS_EINVAL);
+    assert_int_equal(cs_record_append(rec, "", 0, &x, s_at(3, NODE_A), 3),
+                     CS_EINVAL);
+    cs_value_t bad = cs_value_strn("\xff", 1);
+    assert_int_equal(cs_record_append(rec, "c", 1, &bad, s_at(3, NODE_A), 3),
+                     CS_EINVAL);
+    cs_value_t huge = cs_value_bin(NULL, CS_VALUE_MAX + 1);
+    assert_int_equal(cs_record_append(rec, "c", 1, &huge, s_at(3, NODE_A), 3),
+                     CS_EINVAL);
+    assert_int_equal(
+        cs_record_append(rec, "\xc3\xa9", 2, &x, s_at(3, NODE_C), 3), CS_OK);
+    assert_int_equal(cs_record_field_count(rec), 3);
+    s_assert_str(rec, "aa", "x");
+    assert_int_equal(s_seq_of(rec, "aa"), 2);
+    assert_int_equal(cs_record_field_at(rec, 2).stamp.origin, NODE_C);
+    /* a field at or below the tombstone: an encoding never lists one */
+    cs_record_t *dead = cs_record_new();
+    cs_record_delete(dead, s_at(5, NODE_A), 1);
+    assert_int_equal(cs_record_append(dead, "a", 1, &x, s_at(5, NODE_A), 1),
+                     CS_EINVAL);
+    assert_int_equal(cs_record_append(dead, "a", 1, &x, s_at(6, NODE_A), 1),
+                     CS_OK);
+    cs_record_destroy(&dead);
+    cs_record_destroy(&rec);
+}
+
+static void
+test_record_append_stops_at_the_field_limit(void **state)
+{
+    (void) state;
+    cs_record_t *rec = cs_record_new();
+    cs_value_t v = cs_value_int(1);
+    char name[16];
+    for (unsigned i = 0; i < CS_RECORD_FIELDS_MAX; i++) {
+        s_name(name, sizeof name, i);
+        assert_int_equal(
+            cs_record_append(rec, name, strlen(name), &v, s_at(1, NODE_A), 1),
+            CS_OK);
+    }
+    s_name(name, sizeof name, CS_RECORD_FIELDS_MAX);
+    assert_int_equal(
+        cs_record_append(rec, name, strlen(name), &v, s_at(1, NODE_A), 1),
+        CS_ELIMIT);
+    assert_int_equal(cs_record_field_count(rec), CS_RECORD_FIELDS_MAX);
+    cs_record_destroy(&rec);
+
+    /* and at the byte limit: three names and values of 1 MiB fit in
+     * 4 MiB, a fourth does not */
+    rec = cs_record_new();
+    char *mib = calloc(1, CS_VALUE_MAX);
+    assert_non_null(mib);
+    cs_value_t big = cs_value_bin(mib, CS_VALUE_MAX);
+    for (unsigned i = 0; i < 4; i++) {
+        s_name(name, sizeof name, i);
+        assert_int_equal(
+            cs_record_append(rec, name, strlen(name), &big, s_at(1, NODE_A), 1),
+            i < 3 ? CS_OK : CS_ELIMIT);
+    }
+    assert_int_equal(cs_record_field_count(rec), 3);
+    free(mib);
+    cs_record_destroy(&rec);
+}
+
 /* ---------------- last writer wins ---------------- */
 
 static void
@@ -1113,6 +1197,9 @@ main(void)
         cmocka_unit_test(test_record_set_copies_the_value),
         cmocka_unit_test(test_record_holds_every_value_type),
         cmocka_unit_test(test_record_fields_iterate_in_bytewise_name_order),
+        cmocka_unit_test(
+            test_record_append_takes_fields_in_bytewise_name_order_only),
+        cmocka_unit_test(test_record_append_stops_at_the_field_limit),
         cmocka_unit_test(test_record_stamp_compare_orders_by_hlc_then_origin),
         cmocka_unit_test(test_record_newer_write_wins_and_older_is_ignored),
         cmocka_unit_test(test_record_equal_hlc_breaks_tie_on_origin),
