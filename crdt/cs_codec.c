@@ -2,32 +2,27 @@
  *  SPDX-License-Identifier: MIT
  *
  *  Encoding writes msgpack directly (see "msgpack writer" below for why
- *  not msgpack-c's packer). Decoding runs in three steps:
- *  1. s_walk: a bounded walk over the raw bytes that checks every header
- *     against the bytes that remain, the nesting depth, the element count
- *     of each array and the number of objects in all, and rejects the
- *     msgpack types our formats never use (maps, ext). Only after it passes
- *     does msgpack-c see the bytes, so its allocation is bounded by our
- *     limits, not by what a header claims.
- *  2. msgpack_unpack_next turns the bytes into msgpack objects.
- *  3. s_to_record checks the schema and builds a cs_record_t; finally the
- *     record is encoded again and must give back the input bytes, so every
- *     accepted input is canonical and decode(encode(x)) == x always.
+ *  not msgpack-c's packer). Decoding accepts exactly the bytes the encoder
+ *  writes, so that decode(encode(x)) == x and encode(decode(b)) == b
+ *  always (the fuzz target checks both). The decoder reads the bytes in
+ *  place, led by the schema (see "schema" below for why not msgpack-c's
+ *  unpacker): every header is checked against the bytes that remain and
+ *  must be the shortest for its value or length (s_is_shortest); each
+ *  array's length is checked against what the schema allows there before
+ *  its elements are read; the msgpack types our formats never use (maps,
+ *  ext, float32) are refused. It checks the rest of the canonical form
+ *  (fields in name order, the default stamp the encoder would choose, left
+ *  out wherever it applies) as it builds the cs_record_t, which is sized
+ *  once from the input: allocation is bounded by our limits, not by what
+ *  a header claims. Checking the canonical form directly, rather than
+ *  encoding the record again and comparing, more than halves the cost of
+ *  a decode.
  */
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <msgpack.h>
-
 #include "crdt/cs_codec.h"
-
-/* Objects in the largest valid delta: 3 (array, collection, id) + record
- * (array, form, tombstone 4, default 4, fields array, at most 6 per field)
- * = 14 + 6 per field, with room to spare. */
-#define S_OBJECTS_MAX (24u + 6u * CS_RECORD_FIELDS_MAX)
-/* The largest array any of our formats holds. */
-#define S_ARRAY_MAX CS_RECORD_FIELDS_MAX
 
 /* ---------------- buffer ---------------- */
 
@@ -82,8 +77,8 @@ cs_buf_append(cs_buf_t *buf, const void *data, size_t len)
  *  calls a write callback for every header and body, two or three calls
  *  per field, which cost a seed a third of its CPU time; our formats use
  *  eight msgpack types, written below in their shortest form exactly as
- *  msgpack-c chooses it. msgpack-c still decodes, and every decode checks
- *  that these bytes come back exactly (s_decode). */
+ *  msgpack-c chooses it (test_cs_codec checks that msgpack-c reads them
+ *  back), and the decoder accepts no other form. */
 
 /*  Room for @p n more bytes at the end of @p buf. */
 static uint8_t *
@@ -596,17 +591,7 @@ cs_codec_stored_matches(const void *stored, size_t stored_len,
            memcmp(scratch->data, stored, stored_len) == 0;
 }
 
-/*  The head of a delta, [3-array, collection, id], to @p out; the names
- *  are known to be valid. */
-static void
-s_pk_delta_head(cs_buf_t *out, const char *collection, const char *id)
-{
-    s_pk_array(out, 3);
-    s_pk_bytes(out, collection, strlen(collection), false);
-    s_pk_bytes(out, id, strlen(id), false);
-}
-
-/*  s_pk_delta_head after checking the names.
+/*  The head of a delta, [3-array, collection, id], to @p out.
  *  @return false for a bad collection or id (then @p out is as before). */
 static bool
 s_pack_delta_head(const char *collection, const char *id, cs_buf_t *out)
@@ -614,11 +599,14 @@ s_pack_delta_head(const char *collection, const char *id, cs_buf_t *out)
     assert(collection);
     assert(id);
     assert(out);
-    if (!cs_record_collection_is_valid(collection, strlen(collection)) ||
-        !cs_record_id_is_valid(id, strlen(id))) {
+    size_t collection_len = strlen(collection), id_len = strlen(id);
+    if (!cs_record_collection_is_valid(collection, collection_len) ||
+        !cs_record_id_is_valid(id, id_len)) {
         return false;
     }
-    s_pk_delta_head(out, collection, id);
+    s_pk_array(out, 3);
+    s_pk_bytes(out, collection, collection_len, false);
+    s_pk_bytes(out, id, id_len, false);
     return true;
 }
 
@@ -840,222 +828,309 @@ s_header(const uint8_t *p, size_t avail, size_t *head, uint64_t *payload,
     return true;
 }
 
-/*  Check that @p len bytes hold exactly one object within our limits. */
+/*  Whether the object at @p p, whose header gave @p payload and @p items
+ *  (s_header) and whose payload is there, is written as the encoder writes
+ *  it: the shortest header for its value or length (s_pk_uint, s_pk_int,
+ *  s_pk_array, s_pk_bytes; a non-negative int is a uint), and no float32.
+ */
 static bool
-s_walk(const uint8_t *p, size_t len)
+s_is_shortest(const uint8_t *p, uint64_t payload, uint64_t items)
 {
-    uint64_t pending[CS_CODEC_DEPTH_MAX + 1]; /* elements left per level */
-    size_t depth = 0, pos = 0, objects = 0;
-    pending[0] = 1;
-    while (true) {
-        while (depth > 0 && pending[depth] == 0) {
-            depth--;
-        }
-        if (pending[depth] == 0) {
-            return pos == len; /* one object, no trailing bytes */
-        }
-        if (pos >= len || ++objects > S_OBJECTS_MAX) {
-            return false;
-        }
-        pending[depth]--;
-        size_t head;
-        uint64_t payload, items;
-        if (!s_header(p + pos, len - pos, &head, &payload, &items)) {
-            return false;
-        }
-        pos += head;
-        if (payload > len - pos) {
-            return false;
-        }
-        pos += (size_t) payload;
-        if (items > 0) {
-            if (items > S_ARRAY_MAX || items > len - pos ||
-                depth == CS_CODEC_DEPTH_MAX) {
-                return false;
-            }
-            pending[++depth] = items;
-        }
+    switch (p[0]) {
+    case 0xcc:
+        return p[1] > 0x7f;
+    case 0xcd:
+        return s_be(p + 1, 2) > UINT8_MAX;
+    case 0xce:
+        return s_be(p + 1, 4) > UINT16_MAX;
+    case 0xcf:
+        return s_be(p + 1, 8) > UINT32_MAX;
+    case 0xd0: /* int8..int64: negative, and below the next smaller type */
+        return p[1] >= 0x80 && p[1] < 0xe0;
+    case 0xd1:
+        return s_be(p + 1, 2) >= 0x8000 && s_be(p + 1, 2) < 0xff80;
+    case 0xd2:
+        return s_be(p + 1, 4) >= 0x80000000u && s_be(p + 1, 4) < 0xffff8000u;
+    case 0xd3:
+        return s_be(p + 1, 8) >= 0x8000000000000000u &&
+               s_be(p + 1, 8) < 0xffffffff80000000u;
+    case 0xca:
+        return false; /* doubles are always float64 */
+    case 0xd9:
+        return payload >= 32; /* shorter strs are fixstr; bin has no fix */
+    case 0xda:
+    case 0xc5:
+        return payload > UINT8_MAX;
+    case 0xdb:
+    case 0xc6:
+        return payload > UINT16_MAX;
+    case 0xdc:
+        return items >= 16;
+    case 0xdd:
+        return items > UINT16_MAX;
+    default:
+        return true;
     }
 }
 
-/* ---------------- schema ---------------- */
+/* ---------------- schema ----------------
+ *
+ *  A reader over the input in place, allocating nothing, led by the
+ *  schema: msgpack-c's msgpack_unpack_next allocates an 8 KiB zone and an
+ *  object tree for each call and reads each header once more after our
+ *  limit checks, which with the re-encoding made a decode cost 2 us, a
+ *  third of a catch-up's CPU time at the receiving node; this one costs
+ *  0.65 us. msgpack-c stays the oracle of the format: test_cs_codec and
+ *  fuzz_codec_decode check that it reads whatever we accept. */
 
-static bool
-s_is_array(const msgpack_object *o, uint32_t size)
-{
-    return o->type == MSGPACK_OBJECT_ARRAY && o->via.array.size == size;
-}
+typedef struct {
+    const uint8_t *p; /* the input */
+    size_t len;       /* its bytes */
+    size_t pos;       /* the next object */
+} s_rd_t;
 
+/*  The next object's type byte in *@p tag and its payload (@p n bytes at
+ *  *@p at; for an array, *@p n is its element count and the elements come
+ *  next); moves past the header and the payload. False if the header, or
+ *  the payload, does not fit in the input, or if the header is not the
+ *  shortest. */
 static bool
-s_get_u64(const msgpack_object *o, uint64_t *out)
+s_rd_next(s_rd_t *rd, uint8_t *tag, const uint8_t **at, uint64_t *n)
 {
-    if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER) {
+    size_t head;
+    uint64_t payload, items;
+    if (rd->pos >= rd->len ||
+        !s_header(rd->p + rd->pos, rd->len - rd->pos, &head, &payload,
+                  &items) ||
+        payload > rd->len - rd->pos - head ||
+        !s_is_shortest(rd->p + rd->pos, payload, items)) {
         return false;
     }
-    *out = o->via.u64;
+    *tag = rd->p[rd->pos];
+    *at = rd->p + rd->pos + head;
+    *n = s_is_array_tag(*tag) ? items : payload;
+    rd->pos += head + (size_t) payload;
     return true;
 }
 
-/*  A copy of a msgpack string as a NUL-terminated name, if it is valid. */
+/*  Skip a nil if one is next. */
 static bool
-s_get_name(const msgpack_object *o, bool (*valid)(const char *, size_t),
-           char *out, size_t out_size)
+s_rd_nil(s_rd_t *rd)
 {
-    if (o->type != MSGPACK_OBJECT_STR || o->via.str.size >= out_size ||
-        !valid(o->via.str.ptr, o->via.str.size)) {
-        return false;
-    }
-    memcpy(out, o->via.str.ptr, o->via.str.size);
-    out[o->via.str.size] = '\0';
-    return true;
-}
-
-static bool
-s_get_value(const msgpack_object *o, cs_value_t *v)
-{
-    switch (o->type) {
-    case MSGPACK_OBJECT_NIL:
-        *v = cs_value_nil();
+    if (rd->pos < rd->len && rd->p[rd->pos] == 0xc0) {
+        rd->pos++;
         return true;
-    case MSGPACK_OBJECT_BOOLEAN:
-        *v = cs_value_bool(o->via.boolean);
-        return true;
-    case MSGPACK_OBJECT_POSITIVE_INTEGER:
-        if (o->via.u64 > INT64_MAX) {
-            return false;
-        }
-        *v = cs_value_int((int64_t) o->via.u64);
-        return true;
-    case MSGPACK_OBJECT_NEGATIVE_INTEGER:
-        *v = cs_value_int(o->via.i64);
-        return true;
-    case MSGPACK_OBJECT_FLOAT32:
-    case MSGPACK_OBJECT_FLOAT64:
-        *v = cs_value_float(o->via.f64);
-        return true;
-    case MSGPACK_OBJECT_STR: /* checked by cs_record_set (UTF-8, size) */
-        *v = cs_value_strn(o->via.str.ptr, o->via.str.size);
-        return true;
-    case MSGPACK_OBJECT_BIN:
-        *v = cs_value_bin(o->via.bin.ptr, o->via.bin.size);
-        return true;
-    case MSGPACK_OBJECT_ARRAY:
-    case MSGPACK_OBJECT_MAP:
-    case MSGPACK_OBJECT_EXT:
-        return false;
     }
     return false;
 }
 
-/*  A tombstone or default: [hlc, origin], stored [hlc, origin, seq]. */
 static bool
-s_get_stamp(const msgpack_object *o, bool stored, cs_stamp_t *stamp,
-            uint64_t *seq)
+s_rd_array(s_rd_t *rd, uint64_t *items)
 {
-    *seq = 0;
-    return s_is_array(o, stored ? 3 : 2) &&
-           s_get_u64(&o->via.array.ptr[0], &stamp->hlc) &&
-           s_get_u64(&o->via.array.ptr[1], &stamp->origin) &&
-           (!stored || s_get_u64(&o->via.array.ptr[2], seq));
+    uint8_t tag;
+    const uint8_t *at;
+    return s_rd_next(rd, &tag, &at, items) && s_is_array_tag(tag);
 }
 
-/*  Build a record from @p o. Field order, tombstone pruning and whether the
- *  default is the right one (and left out wherever it applies) are checked
- *  by the caller's re-encoding, which must reproduce the input. */
 static bool
-s_to_record(const msgpack_object *o, cs_codec_form_t form, cs_record_t *rec)
+s_rd_uint(s_rd_t *rd, uint64_t *out)
+{
+    uint8_t tag;
+    const uint8_t *at;
+    uint64_t n;
+    if (!s_rd_next(rd, &tag, &at, &n)) {
+        return false;
+    }
+    if (tag < 0x80) {
+        *out = tag;
+        return true;
+    }
+    if (tag >= 0xcc && tag <= 0xcf) {
+        *out = s_be(at, (size_t) n);
+        return true;
+    }
+    return false;
+}
+
+static bool
+s_rd_str(s_rd_t *rd, const char **str, size_t *len)
+{
+    uint8_t tag;
+    const uint8_t *at;
+    uint64_t n;
+    if (!s_rd_next(rd, &tag, &at, &n) ||
+        !((tag >= 0xa0 && tag <= 0xbf) || (tag >= 0xd9 && tag <= 0xdb))) {
+        return false;
+    }
+    *str = (const char *) at;
+    *len = (size_t) n;
+    return true;
+}
+
+/*  A copy of a str as a NUL-terminated name, if it is valid. */
+static bool
+s_rd_name(s_rd_t *rd, bool (*valid)(const char *, size_t), char *out,
+          size_t out_size)
+{
+    const char *str;
+    size_t len;
+    if (!s_rd_str(rd, &str, &len) || len >= out_size || !valid(str, len)) {
+        return false;
+    }
+    memcpy(out, str, len);
+    out[len] = '\0';
+    return true;
+}
+
+/*  The @p n big-endian bytes at @p p as a two's complement integer. */
+static int64_t
+s_be_signed(const uint8_t *p, size_t n)
+{
+    uint64_t v = s_be(p, n);
+    if (n < 8 && (v >> (8 * n - 1)) != 0) {
+        v |= UINT64_MAX << (8 * n); /* sign-extend */
+    }
+    return v <= INT64_MAX ? (int64_t) v : -(int64_t) ~v - 1;
+}
+
+/*  A value; a str's or bin's bytes stay in the input. Checked by
+ *  cs_record_append (UTF-8, size). */
+static bool
+s_rd_value(s_rd_t *rd, cs_value_t *v)
+{
+    uint8_t tag;
+    const uint8_t *at;
+    uint64_t n;
+    if (!s_rd_next(rd, &tag, &at, &n)) {
+        return false;
+    }
+    if (tag < 0x80) {
+        *v = cs_value_int(tag);
+    } else if (tag >= 0xe0) {
+        *v = cs_value_int((int8_t) (tag - 0x100));
+    } else if ((tag >= 0xa0 && tag <= 0xbf) || (tag >= 0xd9 && tag <= 0xdb)) {
+        *v = cs_value_strn((const char *) at, (size_t) n);
+    } else if (tag >= 0xc4 && tag <= 0xc6) {
+        *v = cs_value_bin(at, (size_t) n);
+    } else if (tag >= 0xcc && tag <= 0xcf) {
+        uint64_t u = s_be(at, (size_t) n);
+        if (u > INT64_MAX) {
+            return false;
+        }
+        *v = cs_value_int((int64_t) u);
+    } else if (tag >= 0xd0 && tag <= 0xd3) {
+        *v = cs_value_int(s_be_signed(at, (size_t) n));
+    } else if (tag == 0xcb) {
+        uint64_t bits = s_be(at, 8);
+        double d;
+        memcpy(&d, &bits, sizeof d);
+        *v = cs_value_float(d);
+    } else if (tag == 0xc0) {
+        *v = cs_value_nil();
+    } else if (tag == 0xc2 || tag == 0xc3) {
+        *v = cs_value_bool(tag == 0xc3);
+    } else {
+        return false; /* an array */
+    }
+    return true;
+}
+
+/*  A tombstone or default: [hlc, origin], stored [hlc, origin, seq]. */
+static bool
+s_rd_stamp(s_rd_t *rd, bool stored, cs_stamp_t *stamp, uint64_t *seq)
+{
+    uint64_t items;
+    *seq = 0;
+    return s_rd_array(rd, &items) && items == (stored ? 3u : 2u) &&
+           s_rd_uint(rd, &stamp->hlc) && s_rd_uint(rd, &stamp->origin) &&
+           (!stored || s_rd_uint(rd, seq));
+}
+
+/*  Build a record from the one at @p rd, and check the canonical form
+ *  above the headers: fields in name order, none under the tombstone, a
+ *  field's own stamp or seq only where it differs from the default, and
+ *  the default the one s_default chooses. */
+static bool
+s_to_record(s_rd_t *rd, cs_codec_form_t form, cs_record_t *rec)
 {
     bool stored = form == CS_CODEC_STORED;
-    uint64_t tag;
-    if (!s_is_array(o, 4) || !s_get_u64(&o->via.array.ptr[0], &tag) ||
+    uint64_t items, tag;
+    if (!s_rd_array(rd, &items) || items != 4 || !s_rd_uint(rd, &tag) ||
         tag != (uint64_t) form) {
         return false;
     }
-    const msgpack_object *tomb = &o->via.array.ptr[1];
-    if (tomb->type != MSGPACK_OBJECT_NIL) {
+    if (!s_rd_nil(rd)) {
         cs_stamp_t stamp;
         uint64_t seq;
-        if (!s_get_stamp(tomb, stored, &stamp, &seq)) {
+        if (!s_rd_stamp(rd, stored, &stamp, &seq)) {
             return false;
         }
         cs_record_delete(rec, stamp, seq);
     }
-    const msgpack_object *fields = &o->via.array.ptr[3];
-    if (fields->type != MSGPACK_OBJECT_ARRAY ||
-        fields->via.array.size > CS_RECORD_FIELDS_MAX) {
-        return false;
-    }
     /* a default exactly when there are fields to take it */
-    const msgpack_object *default_o = &o->via.array.ptr[2];
+    bool has_default = !s_rd_nil(rd);
     cs_stamp_t default_stamp = { 0, 0 };
-    uint64_t default_seq = 0;
-    if (fields->via.array.size == 0) {
-        if (default_o->type != MSGPACK_OBJECT_NIL) {
-            return false;
-        }
-    } else if (!s_get_stamp(default_o, stored, &default_stamp, &default_seq)) {
+    uint64_t default_seq = 0, count;
+    if ((has_default &&
+         !s_rd_stamp(rd, stored, &default_stamp, &default_seq)) ||
+        !s_rd_array(rd, &count) || count > CS_RECORD_FIELDS_MAX ||
+        count > (rd->len - rd->pos) / 3 || /* a field takes 3 bytes or more */
+        (count > 0) != has_default) {
         return false;
     }
-    for (uint32_t i = 0; i < fields->via.array.size; i++) {
-        const msgpack_object *f = &fields->via.array.ptr[i];
-        if (f->type != MSGPACK_OBJECT_ARRAY) {
-            return false;
-        }
+    /* the bytes that remain bound its names and values */
+    cs_record_reserve(rec, (size_t) count, rd->len - rd->pos);
+    bool own_parts = false; /* a field has its own stamp or seq */
+    for (uint64_t i = 0; i < count; i++) {
         /* the length says which parts are there: 4 or 5 items carry a
          * stamp; in the stored form 3 or 5 carry a seq */
-        uint32_t items = f->via.array.size;
+        if (!s_rd_array(rd, &items)) {
+            return false;
+        }
         bool own_stamp = items == 4 || (stored && items == 5);
         bool own_seq = stored && (items == 3 || items == 5);
         if (items != 2u + (own_stamp ? 2u : 0u) + (own_seq ? 1u : 0u)) {
             return false;
         }
-        const msgpack_object *part = f->via.array.ptr;
-        char name[CS_FIELD_NAME_MAX + 1];
+        own_parts = own_parts || own_stamp || own_seq;
+        const char *name;
+        size_t name_len;
         cs_value_t value;
         cs_stamp_t stamp = default_stamp;
         uint64_t seq = default_seq;
-        if (!s_get_name(&part[0], cs_record_field_name_is_valid, name,
-                        sizeof name) ||
-            !s_get_value(&part[1], &value) ||
-            (own_stamp && (!s_get_u64(&part[2], &stamp.hlc) ||
-                           !s_get_u64(&part[3], &stamp.origin))) ||
-            (own_seq && !s_get_u64(&part[items - 1], &seq))) {
+        if (!s_rd_str(rd, &name, &name_len) || !s_rd_value(rd, &value) ||
+            (own_stamp &&
+             (!s_rd_uint(rd, &stamp.hlc) || !s_rd_uint(rd, &stamp.origin) ||
+              cs_stamp_compare(stamp, default_stamp) == 0)) ||
+            (own_seq && (!s_rd_uint(rd, &seq) || seq == default_seq))) {
             return false;
         }
-        bool changed;
-        if (cs_record_set(rec, name, &value, stamp, seq, &changed) != CS_OK ||
-            !changed) {
-            return false; /* duplicate name or a field under the tombstone */
+        /* checks the name, its order, the value and the tombstone */
+        if (cs_record_append(rec, name, name_len, &value, stamp, seq) !=
+            CS_OK) {
+            return false;
         }
     }
-    return true;
+    if (!own_parts) {
+        return true; /* no fields, or all share the default */
+    }
+    s_default_t def = s_default(rec, (size_t) count, stored);
+    return cs_stamp_compare(def.stamp, default_stamp) == 0 &&
+           def.seq == default_seq;
 }
 
-/*  The shared frame of both decoders: walk, unpack, convert, re-encode. */
-typedef bool(s_convert_fn)(const msgpack_object *o, void *arg, cs_buf_t *out);
+/*  The shared frame of both decoders: the input is one object, read to
+ *  its end. */
+typedef bool(s_convert_fn)(s_rd_t *rd, void *arg);
 
 static int
 s_decode(const void *data, size_t len, s_convert_fn *convert, void *arg)
 {
-    if (!data || len == 0 || len > CS_CODEC_RECORD_MAX || !s_walk(data, len)) {
+    if (!data || len == 0 || len > CS_CODEC_RECORD_MAX) {
         return CS_EPROTO;
     }
-    msgpack_unpacked unpacked;
-    msgpack_unpacked_init(&unpacked);
-    cs_buf_t again;
-    cs_buf_init(&again);
-    (void) s_room(&again, len); /* what a canonical input re-encodes to */
-    size_t offset = 0;
-    int rc = CS_EPROTO;
-    if (msgpack_unpack_next(&unpacked, data, len, &offset) ==
-            MSGPACK_UNPACK_SUCCESS &&
-        offset == len && convert(&unpacked.data, arg, &again) &&
-        again.len == len && memcmp(again.data, data, len) == 0) {
-        rc = CS_OK;
-    }
-    cs_buf_fini(&again);
-    msgpack_unpacked_destroy(&unpacked);
-    return rc;
+    s_rd_t rd = { .p = data, .len = len, .pos = 0 };
+    return convert(&rd, arg) && rd.pos == len ? CS_OK : CS_EPROTO;
 }
 
 typedef struct {
@@ -1064,14 +1139,10 @@ typedef struct {
 } s_record_arg_t;
 
 static bool
-s_convert_record(const msgpack_object *o, void *arg, cs_buf_t *out)
+s_convert_record(s_rd_t *rd, void *arg)
 {
     s_record_arg_t *self = arg;
-    if (!s_to_record(o, self->form, self->record)) {
-        return false;
-    }
-    cs_codec_encode_record(self->record, self->form, out);
-    return true;
+    return s_to_record(rd, self->form, self->record);
 }
 
 int
@@ -1089,31 +1160,20 @@ cs_codec_decode_record(const void *data, size_t len, cs_codec_form_t form,
     return rc;
 }
 
-/* What s_convert_delta fills. */
-typedef struct {
-    cs_delta_t *delta; /* the delta built */
-    size_t record_at;  /* where its record's encoding starts */
-} s_delta_arg_t;
-
 static bool
-s_convert_delta(const msgpack_object *o, void *arg, cs_buf_t *out)
+s_convert_delta(s_rd_t *rd, void *arg)
 {
-    s_delta_arg_t *self = arg;
-    cs_delta_t *delta = self->delta;
-    if (!s_is_array(o, 3) ||
-        !s_get_name(&o->via.array.ptr[0], cs_record_collection_is_valid,
-                    delta->collection, sizeof delta->collection) ||
-        !s_get_name(&o->via.array.ptr[1], cs_record_id_is_valid, delta->id,
-                    sizeof delta->id) ||
-        !s_to_record(&o->via.array.ptr[2], CS_CODEC_CANONICAL, delta->record)) {
+    cs_delta_t *delta = arg;
+    uint64_t items;
+    if (!s_rd_array(rd, &items) || items != 3 ||
+        !s_rd_name(rd, cs_record_collection_is_valid, delta->collection,
+                   sizeof delta->collection) ||
+        !s_rd_name(rd, cs_record_id_is_valid, delta->id, sizeof delta->id)) {
         return false;
     }
-    /* as cs_codec_encode_delta (the names are checked), noting where the
-     * record starts */
-    s_pk_delta_head(out, delta->collection, delta->id);
-    self->record_at = out->len;
-    s_pack_record(out, delta->record, CS_CODEC_CANONICAL);
-    return true;
+    delta->canonical = rd->p + rd->pos; /* the record is the rest */
+    delta->canonical_len = rd->len - rd->pos;
+    return s_to_record(rd, CS_CODEC_CANONICAL, delta->record);
 }
 
 int
@@ -1122,16 +1182,11 @@ cs_codec_decode_delta(const void *data, size_t len, cs_delta_t *delta)
     assert(delta);
     memset(delta, 0, sizeof *delta);
     delta->record = cs_record_new();
-    s_delta_arg_t arg = { .delta = delta, .record_at = 0 };
-    int rc = s_decode(data, len, s_convert_delta, &arg);
+    int rc = s_decode(data, len, s_convert_delta, delta);
     if (rc != CS_OK) {
         cs_delta_fini(delta);
-        return rc;
     }
-    /* the input is what the encoding gave: its record starts there too */
-    delta->canonical = (const uint8_t *) data + arg.record_at;
-    delta->canonical_len = len - arg.record_at;
-    return CS_OK;
+    return rc;
 }
 
 void

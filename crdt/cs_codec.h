@@ -51,8 +51,6 @@
 
 /** Largest encoded record or delta, in bytes (8 MiB). */
 #define CS_CODEC_RECORD_MAX 8388608u
-/** Deepest msgpack nesting any of our formats needs. */
-#define CS_CODEC_DEPTH_MAX 4
 
 typedef enum {
     CS_CODEC_CANONICAL = 1, /* replicated state, no seqs */

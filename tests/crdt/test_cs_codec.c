@@ -19,6 +19,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <msgpack.h>
+
 #include "crdt/cs_codec.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -448,6 +450,130 @@ test_codec_scalars_use_shortest_ints_and_float64(void **state)
                          " 91 92 a1 76 c0");
     cs_record_destroy(&rec);
     cs_buf_fini(&buf);
+}
+
+/*  msgpack-c reads @p buf (a whole record) as one object, in
+ *  @p unpacked (its strings point into @p buf). */
+static void
+s_msgpack_c_reads(const cs_buf_t *buf, msgpack_unpacked *unpacked)
+{
+    size_t offset = 0;
+    assert_int_equal(msgpack_unpack_next(unpacked, (const char *) buf->data,
+                                         buf->len, &offset),
+                     MSGPACK_UNPACK_SUCCESS);
+    assert_int_equal(offset, buf->len);
+}
+
+/*  Every part of a record spelled with a longer header than the shortest:
+ *  msgpack-c reads it as the same object as the canonical bytes, and our
+ *  decoder, which accepts exactly one encoding per record, refuses it. */
+static void
+test_codec_decode_refuses_longer_spellings_msgpack_c_reads(void **state)
+{
+    (void) state;
+/* a record [1, nil, [1, 1], [["v", VALUE]]] */
+#define RECORD_HEX "%s %s c0 92 %s 01 %s %s %s %s"
+    const struct {
+        const char *what;
+        const char *parts[7]; /* top array, form, hlc, fields, field,
+                                 name, value */
+    } cases[] = {
+        { "canonical", { "94", "01", "01", "91", "92", "a1 76", "05" } },
+        { "top array16",
+          { "dc 00 04", "01", "01", "91", "92", "a1 76", "05" } },
+        { "form u8", { "94", "cc 01", "01", "91", "92", "a1 76", "05" } },
+        { "hlc u16", { "94", "01", "cd 00 01", "91", "92", "a1 76", "05" } },
+        { "fields array32",
+          { "94", "01", "01", "dd 00 00 00 01", "92", "a1 76", "05" } },
+        { "field array16",
+          { "94", "01", "01", "91", "dc 00 02", "a1 76", "05" } },
+        { "name str8", { "94", "01", "01", "91", "92", "d9 01 76", "05" } },
+        { "5 as u64",
+          { "94", "01", "01", "91", "92", "a1 76",
+            "cf 00 00 00 00 00 00 00 05" } },
+        { "5 as int8", { "94", "01", "01", "91", "92", "a1 76", "d0 05" } },
+        { "-5 as int8", { "94", "01", "01", "91", "92", "a1 76", "d0 fb" } },
+        { "-100 as int16",
+          { "94", "01", "01", "91", "92", "a1 76", "d1 ff 9c" } },
+        { "-200 as int32",
+          { "94", "01", "01", "91", "92", "a1 76", "d2 ff ff ff 38" } },
+        { "-40000 as int64",
+          { "94", "01", "01", "91", "92", "a1 76",
+            "d3 ff ff ff ff ff ff 63 c0" } },
+        { "1.5 as float32",
+          { "94", "01", "01", "91", "92", "a1 76", "ca 3f c0 00 00" } },
+        { "\"ab\" as str16",
+          { "94", "01", "01", "91", "92", "a1 76", "da 00 02 61 62" } },
+        { "bin as bin32",
+          { "94", "01", "01", "91", "92", "a1 76", "c6 00 00 00 01 ff" } },
+    };
+    /* the canonical spelling of each value above, in order */
+    const char *shortest[] = { "05",
+                               "05",
+                               "05",
+                               "05",
+                               "05",
+                               "05",
+                               "05",
+                               "05",
+                               "05",
+                               "fb",
+                               "d0 9c",
+                               "d1 ff 38",
+                               "d2 ff ff 63 c0",
+                               "cb 3f f8 00 00 00 00 00 00",
+                               "a2 61 62",
+                               "c4 01 ff" };
+    assert_int_equal(ARRAY_LEN(shortest), ARRAY_LEN(cases));
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        const char *const *p = cases[i].parts;
+        char hex[256], want_hex[256];
+        snprintf(hex, sizeof hex, RECORD_HEX, p[0], p[1], p[2], p[3], p[4],
+                 p[5], p[6]);
+        snprintf(want_hex, sizeof want_hex, RECORD_HEX, "94", "01", "01", "91",
+                 "92", "a1 76", shortest[i]);
+        cs_buf_t buf, want;
+        cs_buf_init(&buf);
+        cs_buf_init(&want);
+        s_mp_raw(&buf, hex);
+        s_mp_raw(&want, want_hex);
+        msgpack_unpacked buf_u, want_u;
+        msgpack_unpacked_init(&buf_u);
+        msgpack_unpacked_init(&want_u);
+        s_msgpack_c_reads(&buf, &buf_u);
+        s_msgpack_c_reads(&want, &want_u);
+        /* (msgpack-c gives float32 a type of its own, the value is 1.5) */
+        msgpack_object *value =
+            &buf_u.data.via.array.ptr[3].via.array.ptr[0].via.array.ptr[1];
+        if (value->type == MSGPACK_OBJECT_FLOAT32) {
+            value->type = MSGPACK_OBJECT_FLOAT64;
+        }
+        if (!msgpack_object_equal(buf_u.data, want_u.data)) {
+            fail_msg("%s: msgpack-c reads another object", cases[i].what);
+        }
+        msgpack_unpacked_destroy(&buf_u);
+        msgpack_unpacked_destroy(&want_u);
+
+        cs_record_t *rec = NULL;
+        int rc =
+            cs_codec_decode_record(buf.data, buf.len, CS_CODEC_CANONICAL, &rec);
+        if (rc != (strcmp(hex, want_hex) == 0 ? CS_OK : CS_EPROTO)) {
+            fail_msg("%s: decode gave %d", cases[i].what, rc);
+        }
+        cs_record_destroy(&rec);
+        /* the shortest spelling decodes, to the bytes it came from */
+        assert_int_equal(cs_codec_decode_record(want.data, want.len,
+                                                CS_CODEC_CANONICAL, &rec),
+                         CS_OK);
+        cs_buf_reset(&buf);
+        cs_codec_encode_record(rec, CS_CODEC_CANONICAL, &buf);
+        assert_int_equal(buf.len, want.len);
+        assert_memory_equal(buf.data, want.data, want.len);
+        cs_record_destroy(&rec);
+        cs_buf_fini(&want);
+        cs_buf_fini(&buf);
+    }
+#undef RECORD_HEX
 }
 
 static void
@@ -2664,6 +2790,8 @@ main(void)
         cmocka_unit_test(test_codec_empty_record_has_fixed_bytes),
         cmocka_unit_test(test_codec_layout_matches_the_header),
         cmocka_unit_test(test_codec_scalars_use_shortest_ints_and_float64),
+        cmocka_unit_test(
+            test_codec_decode_refuses_longer_spellings_msgpack_c_reads),
         cmocka_unit_test(
             test_codec_canonical_bytes_ignore_insertion_order_and_seqs),
         cmocka_unit_test(test_codec_encode_appends_to_the_buffer),

@@ -3,8 +3,10 @@
  *
  *  The input is decoded as a canonical record, a stored record and a delta.
  *  Every decoder must return CS_OK or CS_EPROTO and never crash, leak or
- *  allocate what a header merely claims. Whatever decodes must survive a
- *  round trip: encode it again (canonical, and stored for stored input),
+ *  allocate what a header merely claims. Whatever decodes must be one
+ *  msgpack object to msgpack-c (the oracle of the format) and canonical:
+ *  encoding it again gives back the input, byte for byte. It must survive
+ *  a round trip: encode it again (canonical, and stored for stored input),
  *  decode that, and get the same state back (and the same seqs), or abort.
  *  The stored-to-canonical shortcut of the serving path also runs on every
  *  input; on one that decodes, what it converts must be the record's
@@ -13,6 +15,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <msgpack.h>
 
 #include "crdt/cs_codec.h"
 
@@ -41,6 +45,46 @@ s_same_seqs(const cs_record_t *a, const cs_record_t *b)
     return cs_record_tombstone(a, NULL, &seq_a) ==
                cs_record_tombstone(b, NULL, &seq_b) &&
            seq_a == seq_b;
+}
+
+/* What a decoder accepted: one msgpack object to msgpack-c, and the bytes
+ * @p enc appends for what it decoded. */
+static void
+s_accepted(const uint8_t *data, size_t size,
+           void (*enc)(const void *arg, cs_buf_t *out), const void *arg)
+{
+    msgpack_unpacked unpacked;
+    msgpack_unpacked_init(&unpacked);
+    size_t offset = 0;
+    s_check(msgpack_unpack_next(&unpacked, (const char *) data, size,
+                                &offset) == MSGPACK_UNPACK_SUCCESS &&
+            offset == size);
+    msgpack_unpacked_destroy(&unpacked);
+    cs_buf_t again;
+    cs_buf_init(&again);
+    enc(arg, &again);
+    s_check(again.len == size && memcmp(again.data, data, size) == 0);
+    cs_buf_fini(&again);
+}
+
+typedef struct {
+    const cs_record_t *rec;
+    cs_codec_form_t form;
+} s_record_enc_t;
+
+static void
+s_encode_record(const void *arg, cs_buf_t *out)
+{
+    const s_record_enc_t *self = arg;
+    cs_codec_encode_record(self->rec, self->form, out);
+}
+
+static void
+s_encode_delta(const void *arg, cs_buf_t *out)
+{
+    const cs_delta_t *delta = arg;
+    s_check(cs_codec_encode_delta(delta->collection, delta->id, delta->record,
+                                  out) == CS_OK);
 }
 
 /* decode(encode(rec)) == rec in @p form; seqs too for the stored form. */
@@ -108,6 +152,8 @@ s_record(const uint8_t *data, size_t size, cs_codec_form_t form)
         s_check(rec == NULL);
         return;
     }
+    s_record_enc_t enc = { rec, form };
+    s_accepted(data, size, s_encode_record, &enc);
     s_round_trip(rec, CS_CODEC_CANONICAL);
     if (form == CS_CODEC_STORED) {
         s_round_trip(rec, CS_CODEC_STORED);
@@ -129,6 +175,7 @@ s_delta(const uint8_t *data, size_t size)
     s_check(cs_record_collection_is_valid(delta.collection,
                                           strlen(delta.collection)));
     s_check(cs_record_id_is_valid(delta.id, strlen(delta.id)));
+    s_accepted(data, size, s_encode_delta, &delta);
     s_round_trip(delta.record, CS_CODEC_CANONICAL);
 
     cs_buf_t buf;
