@@ -6,13 +6,14 @@ set -euo pipefail
 
 # jq: the demo reads crmsync status --json and get --stamps with it.
 pkgs=(build-essential cmake pkgconf
-      libzmq3-dev libczmq-dev liblmdb-dev libmsgpack-dev libsodium-dev
+      libzmq3-dev libczmq-dev liblmdb-dev libsodium-dev
       lmdb-utils jq)
 if [[ "${1:-}" == "--test" ]]; then
-    # cmocka for unit tests, clang and its runtime
-    # for the libFuzzer build of the fuzz targets, time and sqlite3 for
-    # the seed benchmark (tests/bench/).
-    pkgs+=(libcmocka-dev jq clang libclang-rt-14-dev time sqlite3)
+    # cmocka for unit tests, msgpack-c as the reference for our codec,
+    # clang and its runtime for the libFuzzer build of the fuzz targets,
+    # time and sqlite3 for the seed benchmark (tests/bench/).
+    pkgs+=(libcmocka-dev libmsgpack-dev jq clang libclang-rt-14-dev time
+           sqlite3)
     # node and npm for the CSV tests against csv-spectrum and papaparse
     # (tests/run.sh installs those npm packages); a machine that already
     # has node and npm on its PATH (e.g. from NodeSource) keeps them.
