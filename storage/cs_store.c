@@ -1797,6 +1797,47 @@ s_merge_end(s_txn_t *t, const s_merge_t *m)
     return rc;
 }
 
+/*  LMDB's default key order: bytewise, then the shorter first. */
+static int
+s_key_compare(const s_key_t *a, const s_key_t *b)
+{
+    size_t len = a->len < b->len ? a->len : b->len;
+    int c = memcmp(a->data, b->data, len);
+    if (c != 0) {
+        return c;
+    }
+    return (a->len > b->len) - (a->len < b->len);
+}
+
+/*  The last key in "records" into @p last; *@p found is false when there
+ *  is none. */
+static int
+s_records_last(s_txn_t *t, s_key_t *last, bool *found)
+{
+    *found = false;
+    MDB_cursor *cursor = NULL;
+    int rc = s_from_mdb(mdb_cursor_open(t->txn, t->store->records, &cursor),
+                        "mdb_cursor_open");
+    if (rc != CS_OK) {
+        return rc;
+    }
+    MDB_val key;
+    MDB_val val;
+    int mdb_rc = mdb_cursor_get(cursor, &key, &val, MDB_LAST);
+    if (mdb_rc == MDB_SUCCESS && key.mv_size > S_KEY_MAX) {
+        s_log("record key of %zu bytes", key.mv_size);
+        rc = CS_ECORRUPT;
+    } else if (mdb_rc == MDB_SUCCESS) {
+        memcpy(last->data, key.mv_data, key.mv_size);
+        last->len = key.mv_size;
+        *found = true;
+    } else if (mdb_rc != MDB_NOTFOUND) {
+        rc = s_from_mdb(mdb_rc, "mdb_cursor_get (records, last)");
+    }
+    mdb_cursor_close(cursor);
+    return rc;
+}
+
 /* ---------------- remote changes and peers ---------------- */
 
 typedef struct {
@@ -1820,14 +1861,29 @@ s_apply_cb(s_txn_t *t, void *arg)
     if (rc != CS_OK) {
         return rc;
     }
+    /* Keys after the last one in "records" are absent: they need no lookup
+     * and are appended, which fills LMDB pages instead of splitting them.
+     * A catch-up receives a peer's records mostly in key order. */
+    s_key_t first_last;
+    bool has_last = false;
+    rc = s_records_last(t, &first_last, &has_last);
+    if (rc != CS_OK) {
+        return rc;
+    }
+    const s_key_t *last = &first_last;
     /* One delta at a time, in the given order: each changed one takes its
      * own feed seq, even when a key repeats. */
     for (size_t i = 0; i < ctx->n; i++) {
         const cs_store_delta_t *delta = &ctx->deltas[i];
+        bool append = !has_last || s_key_compare(&ctx->keys[i], last) > 0;
         s_merged_t merged;
-        rc = s_merge_key(t, &m, &ctx->keys[i], &delta, 1, false, &merged);
+        rc = s_merge_key(t, &m, &ctx->keys[i], &delta, 1, append, &merged);
         if (rc != CS_OK) {
             return rc;
+        }
+        if (append && merged.parts > 0) {
+            last = &ctx->keys[i]; /* stored: the last key now */
+            has_last = true;
         }
         if (merged.parts > 0) {
             ctx->stats.records_changed++;
@@ -1959,47 +2015,6 @@ s_delta_same_key(const cs_store_delta_t *a, const cs_store_delta_t *b)
 {
     return strcmp(a->id, b->id) == 0 &&
            strcmp(a->collection, b->collection) == 0;
-}
-
-/*  LMDB's default key order: bytewise, then the shorter first. */
-static int
-s_key_compare(const s_key_t *a, const s_key_t *b)
-{
-    size_t len = a->len < b->len ? a->len : b->len;
-    int c = memcmp(a->data, b->data, len);
-    if (c != 0) {
-        return c;
-    }
-    return (a->len > b->len) - (a->len < b->len);
-}
-
-/*  The last key in "records" into @p last; *@p found is false when there
- *  is none. */
-static int
-s_records_last(s_txn_t *t, s_key_t *last, bool *found)
-{
-    *found = false;
-    MDB_cursor *cursor = NULL;
-    int rc = s_from_mdb(mdb_cursor_open(t->txn, t->store->records, &cursor),
-                        "mdb_cursor_open");
-    if (rc != CS_OK) {
-        return rc;
-    }
-    MDB_val key;
-    MDB_val val;
-    int mdb_rc = mdb_cursor_get(cursor, &key, &val, MDB_LAST);
-    if (mdb_rc == MDB_SUCCESS && key.mv_size > S_KEY_MAX) {
-        s_log("record key of %zu bytes", key.mv_size);
-        rc = CS_ECORRUPT;
-    } else if (mdb_rc == MDB_SUCCESS) {
-        memcpy(last->data, key.mv_data, key.mv_size);
-        last->len = key.mv_size;
-        *found = true;
-    } else if (mdb_rc != MDB_NOTFOUND) {
-        rc = s_from_mdb(mdb_rc, "mdb_cursor_get (records, last)");
-    }
-    mdb_cursor_close(cursor);
-    return rc;
 }
 
 /* A checkpoint to store with a batch. */

@@ -648,6 +648,50 @@ test_store_apply_commits_batch_and_cursor_together(void **state)
     cs_record_destroy(&r1b);
 }
 
+/* A batch mostly in key order, as a catch-up receives it: keys past the
+ * last stored one are appended, the others merged, a key repeated in the
+ * batch merges with its first write, and every record reads back. */
+static void
+test_store_apply_appends_keys_past_the_last_and_merges_the_rest(void **state)
+{
+    s_fix_t *fix = *state;
+    cs_hlc_t hlc = cs_hlc_make(S_T0 - 5000, 0);
+    assert_int_equal(s_put(fix->store, "contacts", "m", "name", "Mia"), CS_OK);
+    cs_record_t *recs[] = {
+        s_remote("name", "Ann", hlc, 77),      /* "a": before the last */
+        s_remote("name", "Mo", hlc + 1, 77),   /* "m": the last, older */
+        s_remote("name", "Nia", hlc, 77),      /* "n": appended */
+        s_remote("name", "Ole", hlc, 77),      /* "o": appended */
+        s_remote("city", "Oslo", hlc + 2, 77), /* "o" again: merged */
+        s_remote("name", "Pia", hlc, 77),      /* "p": appended */
+        s_remote("name", "Ola", hlc + 3, 77),  /* "o" once more, newer */
+    };
+    const char *ids[] = { "a", "m", "n", "o", "o", "p", "o" };
+    cs_store_delta_t deltas[7];
+    for (size_t i = 0; i < 7; i++) {
+        deltas[i] = (cs_store_delta_t){ .collection = "contacts",
+                                        .id = ids[i],
+                                        .record = recs[i] };
+    }
+    cs_store_apply_stats_t stats;
+    assert_int_equal(cs_store_apply(fix->store, deltas, 7, 77, NULL, &stats),
+                     CS_OK);
+    assert_int_equal(stats.records_changed, 6); /* "m" keeps its newer name */
+    s_assert_stored(fix->store, "contacts", "a", "name", "Ann");
+    s_assert_stored(fix->store, "contacts", "m", "name", "Mia");
+    s_assert_stored(fix->store, "contacts", "n", "name", "Nia");
+    s_assert_stored(fix->store, "contacts", "o", "name", "Ola");
+    s_assert_stored(fix->store, "contacts", "o", "city", "Oslo");
+    s_assert_stored(fix->store, "contacts", "p", "name", "Pia");
+    assert_int_equal(s_head(fix->store), 1 + 6);
+    uint64_t count = 0;
+    assert_int_equal(cs_store_count(fix->store, "contacts", &count), CS_OK);
+    assert_int_equal(count, 5);
+    for (size_t i = 0; i < 7; i++) {
+        cs_record_destroy(&recs[i]);
+    }
+}
+
 static void
 test_store_apply_with_invalid_last_delta_applies_nothing(void **state)
 {
@@ -1278,6 +1322,7 @@ main(void)
         S_TEST(test_store_changes_since_ships_only_parts_changed_after_it),
         S_TEST(test_store_changes_caps_bytes_but_returns_at_least_one),
         S_TEST(test_store_apply_commits_batch_and_cursor_together),
+        S_TEST(test_store_apply_appends_keys_past_the_last_and_merges_the_rest),
         S_TEST(test_store_apply_with_invalid_last_delta_applies_nothing),
         S_TEST(test_store_apply_counts_drift_and_keeps_local_clock),
         S_TEST(test_store_digest_equal_for_same_state_by_different_routes),
