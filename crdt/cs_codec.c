@@ -1177,14 +1177,29 @@ s_convert_delta(s_rd_t *rd, void *arg)
 }
 
 int
+cs_codec_decode_delta_in(const void *data, size_t len, cs_record_t *record,
+                         cs_delta_t *delta)
+{
+    assert(record);
+    assert(delta);
+    memset(delta, 0, sizeof *delta);
+    cs_record_clear(record);
+    delta->record = record;
+    int rc = s_decode(data, len, s_convert_delta, delta);
+    if (rc != CS_OK) {
+        memset(delta, 0, sizeof *delta);
+    }
+    return rc;
+}
+
+int
 cs_codec_decode_delta(const void *data, size_t len, cs_delta_t *delta)
 {
     assert(delta);
-    memset(delta, 0, sizeof *delta);
-    delta->record = cs_record_new();
-    int rc = s_decode(data, len, s_convert_delta, delta);
+    cs_record_t *record = cs_record_new();
+    int rc = cs_codec_decode_delta_in(data, len, record, delta);
     if (rc != CS_OK) {
-        cs_delta_fini(delta);
+        cs_record_destroy(&record);
     }
     return rc;
 }

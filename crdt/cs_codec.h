@@ -172,6 +172,15 @@ CS_NODISCARD int cs_codec_encode_delta(const char *collection, const char *id,
 CS_NODISCARD int cs_codec_decode_delta(const void *data, size_t len,
                                        cs_delta_t *delta);
 
+/** cs_codec_decode_delta into @p record, a record of the caller's, which
+ *  is cleared first and keeps its allocation: a receiver decoding batch
+ *  after batch reuses its records instead of allocating each one. On
+ *  success @p delta->record is @p record, still the caller's: do not
+ *  cs_delta_fini @p delta. @return CS_OK or CS_EPROTO. */
+CS_NODISCARD int cs_codec_decode_delta_in(const void *data, size_t len,
+                                          cs_record_t *record,
+                                          cs_delta_t *delta);
+
 /** Free the record of @p delta. Safe to call twice. */
 void cs_delta_fini(cs_delta_t *delta);
 

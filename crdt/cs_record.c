@@ -423,6 +423,19 @@ cs_record_set(cs_record_t *self, const char *name, const cs_value_t *value,
 }
 
 void
+cs_record_clear(cs_record_t *self)
+{
+    assert(self);
+    self->count = 0;
+    self->arena_len = 0;
+    self->garbage = 0;
+    self->has_tomb = false;
+    self->tomb = (cs_stamp_t){ 0, 0 };
+    self->tomb_seq = 0;
+    self->bytes = 0;
+}
+
+void
 cs_record_reserve(cs_record_t *self, size_t fields, size_t bytes)
 {
     assert(self);

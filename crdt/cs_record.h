@@ -88,6 +88,10 @@ CS_NODISCARD int cs_record_set(cs_record_t *self, const char *name,
                                const cs_value_t *value, cs_stamp_t stamp,
                                uint64_t seq, bool *changed);
 
+/** Make the record empty (no fields, no tombstone), keeping what it has
+ *  allocated, for a caller that builds record after record. */
+void cs_record_clear(cs_record_t *self);
+
 /** Make room for @p fields fields and @p bytes bytes of names (with their
  *  NULs) and string/binary values, so that adding that much allocates
  *  nothing more. */

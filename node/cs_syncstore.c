@@ -33,7 +33,9 @@ struct cs_syncstore {
     /* apply: the batch being merged */
     cs_buf_t names;           /* collection \0 id \0 of each delta */
     size_t *name_offs;        /* where each delta's collection starts */
-    cs_record_t **records;    /* decoded records, owned */
+    cs_record_t **records;    /* decoded records, owned; NULL until a
+                                 batch needs the slot, then reused by
+                                 every later batch (no malloc per record) */
     cs_store_delta_t *deltas; /* what cs_store_apply gets */
     size_t cap_in;            /* slots in the three above */
 };
@@ -65,6 +67,9 @@ cs_syncstore_destroy(cs_syncstore_t **self_p)
         free(self->table);
         cs_buf_fini(&self->names);
         free(self->name_offs);
+        for (size_t i = 0; i < self->cap_in; i++) {
+            cs_record_destroy(&self->records[i]);
+        }
         free(self->records);
         free(self->deltas);
         free(self);
@@ -188,31 +193,34 @@ s_changes(void *arg, uint64_t peer, uint64_t peer_epoch, uint64_t base,
     return CS_OK;
 }
 
-/*  Decode the @p n deltas of @p changes into self->deltas.
- *  @return CS_OK or CS_EPROTO; either way s_release frees what was made. */
+/*  Decode the @p n deltas of @p changes into self->deltas, their records
+ *  into the records of earlier batches. @return CS_OK or CS_EPROTO. */
 static int
-s_decode(cs_syncstore_t *self, const cs_msg_t *changes, size_t *made)
+s_decode(cs_syncstore_t *self, const cs_msg_t *changes)
 {
     size_t n = changes->n_deltas;
     if (n > self->cap_in) {
         self->name_offs = s_grow(self->name_offs, n, sizeof *self->name_offs);
         self->records = s_grow(self->records, n, sizeof *self->records);
         self->deltas = s_grow(self->deltas, n, sizeof *self->deltas);
+        memset(self->records + self->cap_in, 0,
+               (n - self->cap_in) * sizeof *self->records);
         self->cap_in = n;
     }
     cs_buf_reset(&self->names);
-    *made = 0;
     for (size_t i = 0; i < n; i++) {
+        if (!self->records[i]) {
+            self->records[i] = cs_record_new();
+        }
         cs_delta_t delta;
         const cs_msg_bytes_t *bytes = &changes->deltas[i];
-        if (cs_codec_decode_delta(bytes->data, bytes->len, &delta) != CS_OK) {
+        if (cs_codec_decode_delta_in(bytes->data, bytes->len, self->records[i],
+                                     &delta) != CS_OK) {
             return CS_EPROTO;
         }
-        self->records[i] = delta.record;
         /* they point into the frame, which outlives the apply */
         self->deltas[i].canonical = delta.canonical;
         self->deltas[i].canonical_len = delta.canonical_len;
-        (*made)++;
         self->name_offs[i] = self->names.len;
         cs_buf_append(&self->names, delta.collection,
                       strlen(delta.collection) + 1);
@@ -227,15 +235,6 @@ s_decode(cs_syncstore_t *self, const cs_msg_t *changes, size_t *made)
         self->deltas[i].record = self->records[i];
     }
     return CS_OK;
-}
-
-/*  Free the first @p made decoded records. */
-static void
-s_release(cs_syncstore_t *self, size_t made)
-{
-    for (size_t i = 0; i < made; i++) {
-        cs_record_destroy(&self->records[i]);
-    }
 }
 
 /*  The batch hit a record limit: merge the deltas one by one, skipping
@@ -272,10 +271,9 @@ s_apply(void *arg, uint64_t peer, const cs_msg_t *changes,
     assert(res);
     memset(res, 0, sizeof *res);
     size_t n = changes->n_deltas;
-    size_t made = 0;
-    int rc = s_decode(self, changes, &made);
+    int rc = s_decode(self, changes);
     if (rc != CS_OK) {
-        goto out_release;
+        return rc;
     }
     cs_store_peer_t cursor = { .epoch = next.epoch,
                                .cursor = next.seq,
@@ -297,8 +295,6 @@ s_apply(void *arg, uint64_t peer, const cs_msg_t *changes,
     } else {
         memset(res, 0, sizeof *res);
     }
-out_release:
-    s_release(self, made);
     return rc;
 }
 

@@ -2257,6 +2257,54 @@ test_codec_delta_round_trip(void **state)
     cs_record_destroy(&rec);
 }
 
+/* One record takes delta after delta: each decode clears it first, so it
+ * holds exactly the last delta's record, whatever came before; a delta
+ * that fails leaves it to the next one. */
+static void
+test_codec_delta_decode_in_reuses_the_callers_record(void **state)
+{
+    (void) state;
+    cs_record_t *big = s_sample_record();
+    cs_record_t *small = cs_record_new();
+    cs_stamp_t stamp = { 7, 7 };
+    s_set(small, "a", cs_value_str("x"), stamp, 0);
+    cs_record_t *dead = cs_record_new();
+    cs_record_delete(dead, stamp, 0);
+    cs_buf_t bufs[3];
+    const cs_record_t *recs[] = { big, small, dead };
+    cs_record_t *into = cs_record_new();
+    for (size_t i = 0; i < 3; i++) {
+        cs_buf_init(&bufs[i]);
+        assert_int_equal(
+            cs_codec_encode_delta("contacts", "1", recs[i], &bufs[i]), CS_OK);
+        cs_delta_t delta;
+        assert_int_equal(
+            cs_codec_decode_delta_in(bufs[i].data, bufs[i].len, into, &delta),
+            CS_OK);
+        assert_ptr_equal(delta.record, into);
+        assert_true(cs_record_equal(into, recs[i]));
+        assert_int_equal(delta.canonical_len,
+                         bufs[i].len -
+                             (size_t) (delta.canonical - bufs[i].data));
+    }
+    cs_delta_t delta;
+    assert_int_equal(
+        cs_codec_decode_delta_in(bufs[0].data, bufs[0].len - 1, into, &delta),
+        CS_EPROTO);
+    assert_null(delta.record);
+    assert_int_equal(
+        cs_codec_decode_delta_in(bufs[1].data, bufs[1].len, into, &delta),
+        CS_OK);
+    assert_true(cs_record_equal(into, small));
+    for (size_t i = 0; i < 3; i++) {
+        cs_buf_fini(&bufs[i]);
+    }
+    cs_record_destroy(&into);
+    cs_record_destroy(&dead);
+    cs_record_destroy(&small);
+    cs_record_destroy(&big);
+}
+
 static void
 test_codec_delta_is_collection_id_and_canonical_record(void **state)
 {
@@ -2823,6 +2871,7 @@ main(void)
         cmocka_unit_test(test_codec_delta_round_trip),
         cmocka_unit_test(
             test_codec_delta_is_collection_id_and_canonical_record),
+        cmocka_unit_test(test_codec_delta_decode_in_reuses_the_callers_record),
         cmocka_unit_test(test_codec_delta_keys_at_their_limits_round_trip),
         cmocka_unit_test(
             test_codec_delta_decode_points_at_its_canonical_record),

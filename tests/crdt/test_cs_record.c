@@ -268,6 +268,31 @@ test_record_append_takes_fields_in_bytewise_name_order_only(void **state)
 }
 
 static void
+test_record_clear_empties_and_the_record_builds_again(void **state)
+{
+    (void) state;
+    cs_record_t *rec = cs_record_new();
+    s_set_str(rec, "a", "first", s_at(1, NODE_A), 1);
+    s_set_str(rec, "b", "second", s_at(2, NODE_A), 2);
+    cs_record_delete(rec, s_at(1, NODE_B), 3);
+    cs_record_clear(rec);
+    assert_true(cs_record_is_empty(rec));
+    assert_int_equal(cs_record_field_count(rec), 0);
+    assert_false(cs_record_tombstone(rec, NULL, NULL));
+    assert_int_equal(cs_record_bytes(rec), 0);
+    /* an old stamp is no longer under a tombstone */
+    s_set_str(rec, "b", "again", s_at(0, NODE_C), 4);
+    assert_int_equal(cs_record_field_count(rec), 1);
+    s_assert_str(rec, "b", "again");
+    assert_int_equal(cs_record_bytes(rec), 1 + 5);
+    cs_record_t *fresh = cs_record_new();
+    s_set_str(fresh, "b", "again", s_at(0, NODE_C), 4);
+    assert_true(cs_record_equal(rec, fresh));
+    cs_record_destroy(&fresh);
+    cs_record_destroy(&rec);
+}
+
+static void
 test_record_append_stops_at_the_field_limit(void **state)
 {
     (void) state;
@@ -1200,6 +1225,7 @@ main(void)
         cmocka_unit_test(
             test_record_append_takes_fields_in_bytewise_name_order_only),
         cmocka_unit_test(test_record_append_stops_at_the_field_limit),
+        cmocka_unit_test(test_record_clear_empties_and_the_record_builds_again),
         cmocka_unit_test(test_record_stamp_compare_orders_by_hlc_then_origin),
         cmocka_unit_test(test_record_newer_write_wins_and_older_is_ignored),
         cmocka_unit_test(test_record_equal_hlc_breaks_tie_on_origin),
