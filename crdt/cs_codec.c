@@ -878,10 +878,11 @@ s_is_shortest(const uint8_t *p, uint64_t payload, uint64_t items)
  *  A reader over the input in place, allocating nothing, led by the
  *  schema: msgpack-c's msgpack_unpack_next allocates an 8 KiB zone and an
  *  object tree for each call and reads each header once more after our
- *  limit checks, which with the re-encoding made a decode cost 2 us, a
- *  third of a catch-up's CPU time at the receiving node; this one costs
- *  0.65 us. msgpack-c stays the oracle of the format: test_cs_codec and
- *  fuzz_codec_decode check that it reads whatever we accept. */
+ *  limit checks; with the re-encoding that was a third of a catch-up's CPU
+ *  time at the receiving node, and a third of that remains (bench_sync.sh
+ *  --perf shows it). msgpack-c stays the oracle of the format:
+ *  test_cs_codec and fuzz_codec_decode check that it reads whatever we
+ *  accept. */
 
 typedef struct {
     const uint8_t *p; /* the input */
