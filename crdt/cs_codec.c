@@ -642,6 +642,13 @@ s_is_array_tag(uint8_t t)
     return (t >= 0x90 && t <= 0x9f) || t == 0xdc || t == 0xdd;
 }
 
+/*  Whether the msgpack type byte @p t starts a str. */
+static bool
+s_is_str_tag(uint8_t t)
+{
+    return (t >= 0xa0 && t <= 0xbf) || (t >= 0xd9 && t <= 0xdb);
+}
+
 /*  Whether @p in[*pos] starts an array of fields none of which spells a
  *  seq of its own ([name, value] or [name, value, hlc, origin]) and that
  *  runs to the end (@p len); moves *@p pos to the end and gives the
@@ -933,15 +940,12 @@ s_rd_array(s_rd_t *rd, uint64_t *items)
     return s_rd_next(rd, &tag, &at, items) && s_is_array_tag(tag);
 }
 
+/*  The value of a positive fixint or uint8..uint64 object (type byte
+ *  @p tag, payload @p n bytes at @p at) into *@p out; false for any other
+ *  type. */
 static bool
-s_rd_uint(s_rd_t *rd, uint64_t *out)
+s_as_uint(uint8_t tag, const uint8_t *at, uint64_t n, uint64_t *out)
 {
-    uint8_t tag;
-    const uint8_t *at;
-    uint64_t n;
-    if (!s_rd_next(rd, &tag, &at, &n)) {
-        return false;
-    }
     if (tag < 0x80) {
         *out = tag;
         return true;
@@ -954,13 +958,21 @@ s_rd_uint(s_rd_t *rd, uint64_t *out)
 }
 
 static bool
+s_rd_uint(s_rd_t *rd, uint64_t *out)
+{
+    uint8_t tag;
+    const uint8_t *at;
+    uint64_t n;
+    return s_rd_next(rd, &tag, &at, &n) && s_as_uint(tag, at, n, out);
+}
+
+static bool
 s_rd_str(s_rd_t *rd, const char **str, size_t *len)
 {
     uint8_t tag;
     const uint8_t *at;
     uint64_t n;
-    if (!s_rd_next(rd, &tag, &at, &n) ||
-        !((tag >= 0xa0 && tag <= 0xbf) || (tag >= 0xd9 && tag <= 0xdb))) {
+    if (!s_rd_next(rd, &tag, &at, &n) || !s_is_str_tag(tag)) {
         return false;
     }
     *str = (const char *) at;
@@ -1005,20 +1017,18 @@ s_rd_value(s_rd_t *rd, cs_value_t *v)
     if (!s_rd_next(rd, &tag, &at, &n)) {
         return false;
     }
-    if (tag < 0x80) {
-        *v = cs_value_int(tag);
-    } else if (tag >= 0xe0) {
-        *v = cs_value_int((int8_t) (tag - 0x100));
-    } else if ((tag >= 0xa0 && tag <= 0xbf) || (tag >= 0xd9 && tag <= 0xdb)) {
-        *v = cs_value_strn((const char *) at, (size_t) n);
-    } else if (tag >= 0xc4 && tag <= 0xc6) {
-        *v = cs_value_bin(at, (size_t) n);
-    } else if (tag >= 0xcc && tag <= 0xcf) {
-        uint64_t u = s_be(at, (size_t) n);
+    uint64_t u;
+    if (s_as_uint(tag, at, n, &u)) {
         if (u > INT64_MAX) {
             return false;
         }
         *v = cs_value_int((int64_t) u);
+    } else if (tag >= 0xe0) {
+        *v = cs_value_int((int8_t) (tag - 0x100));
+    } else if (s_is_str_tag(tag)) {
+        *v = cs_value_strn((const char *) at, (size_t) n);
+    } else if (tag >= 0xc4 && tag <= 0xc6) {
+        *v = cs_value_bin(at, (size_t) n);
     } else if (tag >= 0xd0 && tag <= 0xd3) {
         *v = cs_value_int(s_be_signed(at, (size_t) n));
     } else if (tag == 0xcb) {
