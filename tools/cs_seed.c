@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -115,33 +116,61 @@ s_now(void)
 
 /*  The ids seen so far, as 64-bit keyed hashes (0 marks an empty slot),
  *  each with the number of earlier rows that had it (saturating). Open
- *  addressing with linear probing, at most 70% full. */
+ *  addressing with linear probing, at most 70% full. A hash and its count
+ *  share a slot, so that a lookup (a cache miss: the set is tens of MB)
+ *  touches one cache line. */
 typedef struct {
-    uint64_t *keys;   /* hash of each id, 0: empty */
-    uint16_t *counts; /* rows with the id, minus one */
-    size_t cap;       /* slots, a power of two */
-    size_t used;      /* ids held */
+    uint64_t hash;  /* of the id, 0: empty */
+    uint16_t count; /* rows with the id, minus one */
+} s_idslot_t;
+
+typedef struct {
+    s_idslot_t *slots;                            /* cap of them */
+    size_t cap;                                   /* slots, a power of two */
+    size_t used;                                  /* ids held */
     unsigned char key[crypto_shorthash_KEYBYTES]; /* hash key of this run */
 } s_idset_t;
+
+#define S_IDSET_FIRST (1u << 16) /* slots at first */
+#define S_IDSET_HUGE  (2u << 20) /* bytes of a huge page */
+#define S_IDSET_GUESS (1u << 21) /* most ids s_guess_ids makes room for */
+#define S_GUESS_ROWS  4096u      /* rows read before s_guess_ids */
+
+/*  @p cap zeroed slots. Tables of huge-page size ask for huge pages: the
+ *  lookups land all over the table, and 4 KiB pages cost a TLB miss each
+ *  (where transparent huge pages are "madvise", the default). */
+static s_idslot_t *
+s_idset_table(size_t cap)
+{
+    size_t bytes = cap * sizeof(s_idslot_t);
+    void *p = NULL;
+    if (bytes < S_IDSET_HUGE) {
+        p = calloc(cap, sizeof(s_idslot_t));
+    } else if (posix_memalign(&p, S_IDSET_HUGE, bytes) == 0) {
+        (void) madvise(p, bytes, MADV_HUGEPAGE); /* advice: may be refused */
+        memset(p, 0, bytes);
+    } else {
+        p = NULL;
+    }
+    if (!p) {
+        abort();
+    }
+    return p;
+}
 
 static void
 s_idset_init(s_idset_t *self)
 {
     memset(self, 0, sizeof *self);
-    self->cap = 1u << 16;
-    self->keys = calloc(self->cap, sizeof *self->keys);
-    self->counts = calloc(self->cap, sizeof *self->counts);
-    if (!self->keys || !self->counts) {
-        abort();
-    }
+    self->cap = S_IDSET_FIRST;
+    self->slots = s_idset_table(self->cap);
     randombytes_buf(self->key, sizeof self->key);
 }
 
 static void
 s_idset_fini(s_idset_t *self)
 {
-    free(self->keys);
-    free(self->counts);
+    free(self->slots);
     memset(self, 0, sizeof *self);
 }
 
@@ -156,63 +185,74 @@ s_idset_hash(const s_idset_t *self, const char *id, size_t len)
 }
 
 static size_t
+s_idset_home(const s_idset_t *self, uint64_t h)
+{
+    return (size_t) (h ^ (h >> 29)) & (self->cap - 1);
+}
+
+static size_t
 s_idset_slot(const s_idset_t *self, uint64_t h)
 {
     size_t mask = self->cap - 1;
-    size_t i = (size_t) (h ^ (h >> 29)) & mask;
-    while (self->keys[i] != 0 && self->keys[i] != h) {
+    size_t i = s_idset_home(self, h);
+    while (self->slots[i].hash != 0 && self->slots[i].hash != h) {
         i = (i + 1) & mask;
     }
     return i;
 }
 
+/*  Start loading the slot of hash @p h, for an s_idset_add a little
+ *  later. */
 static void
-s_idset_rehash(s_idset_t *self)
+s_idset_prefetch(const s_idset_t *self, uint64_t h)
 {
-    uint64_t *old_keys = self->keys;
-    uint16_t *old_counts = self->counts;
-    size_t old_cap = self->cap;
-    self->cap *= 2;
-    self->keys = calloc(self->cap, sizeof *self->keys);
-    self->counts = calloc(self->cap, sizeof *self->counts);
-    if (!self->keys || !self->counts) {
-        abort();
+    __builtin_prefetch(&self->slots[s_idset_home(self, h)], 1);
+}
+
+/*  Make room for @p ids ids in all: grow to the size that holds them. */
+static void
+s_idset_reserve(s_idset_t *self, size_t ids)
+{
+    size_t cap = self->cap;
+    while (ids * 10 > cap * 7) {
+        cap *= 2;
     }
+    if (cap == self->cap) {
+        return;
+    }
+    s_idslot_t *old = self->slots;
+    size_t old_cap = self->cap;
+    self->cap = cap;
+    self->slots = s_idset_table(cap);
     for (size_t i = 0; i < old_cap; i++) {
-        if (old_keys[i] != 0) {
-            size_t slot = s_idset_slot(self, old_keys[i]);
-            self->keys[slot] = old_keys[i];
-            self->counts[slot] = old_counts[i];
+        if (old[i].hash != 0) {
+            self->slots[s_idset_slot(self, old[i].hash)] = old[i];
         }
     }
-    free(old_keys);
-    free(old_counts);
+    free(old);
 }
 
 /*  Add one row with id hash @p h. @return how many earlier rows had it. */
 static uint16_t
 s_idset_add(s_idset_t *self, uint64_t h)
 {
-    if ((self->used + 1) * 10 > self->cap * 7) {
-        s_idset_rehash(self);
-    }
-    size_t slot = s_idset_slot(self, h);
-    if (self->keys[slot] == 0) {
-        self->keys[slot] = h;
-        self->counts[slot] = 0;
+    s_idset_reserve(self, self->used + 1);
+    s_idslot_t *slot = &self->slots[s_idset_slot(self, h)];
+    if (slot->hash == 0) {
+        *slot = (s_idslot_t){ h, 0 };
         self->used++;
         return 0;
     }
-    if (self->counts[slot] < UINT16_MAX) {
-        self->counts[slot]++;
+    if (slot->count < UINT16_MAX) {
+        slot->count++;
     }
-    return self->counts[slot];
+    return slot->count;
 }
 
 static bool
 s_idset_has(const s_idset_t *self, uint64_t h)
 {
-    return self->keys[s_idset_slot(self, h)] != 0;
+    return self->slots[s_idset_slot(self, h)].hash != 0;
 }
 
 /* ---------------- mapping plan ---------------- */
@@ -337,9 +377,7 @@ typedef struct {
 /*  A batch: the deltas of up to batch_rows rows and the rejects among
  *  them, and where the input stands after them. */
 typedef struct {
-    char *arena;                 /* ids, raw records and reject texts */
-    size_t arena_len;            /* bytes used */
-    size_t arena_cap;            /* bytes allocated */
+    cs_buf_t arena;              /* ids, raw records and reject texts */
     cs_store_delta_t *deltas;    /* records owned (NULL while raw); ids
                                     point into arena */
     size_t *id_offs;             /* offset of each delta's id in arena */
@@ -419,7 +457,6 @@ typedef struct {
                                         plan order (s_check_fields) */
     char (*norms)[CS_SFID_LONG + 1]; /* normalised Salesforce ids */
     size_t vals_cap;                 /* entries allocated in the three */
-    cs_buf_t row_buf;                /* parser: a row's canonical bytes */
     uint64_t parsed_offset;          /* input offset after the last row read */
     uint64_t parsed_line;            /* line of the last row read */
     /* the sorted load (see s_spill_batch) */
@@ -447,17 +484,21 @@ typedef struct {
 
 /* ---------------- batches ---------------- */
 
+/*  The arena's bytes at @p off (valid until it next grows). */
+static char *
+s_arena_at(const s_batch_t *batch, size_t off)
+{
+    return (char *) batch->arena.data + off;
+}
+
+/*  Copy @p len bytes at @p s and a NUL into the arena. @return their
+ *  offset. */
 static size_t
 s_arena_put(s_batch_t *batch, const char *s, size_t len)
 {
-    batch->arena =
-        s_grow(batch->arena, &batch->arena_cap, batch->arena_len + len + 1, 1);
-    size_t off = batch->arena_len;
-    if (len) {
-        memcpy(batch->arena + off, s, len);
-    }
-    batch->arena[off + len] = '\0';
-    batch->arena_len += len + 1;
+    size_t off = batch->arena.len;
+    cs_buf_append(&batch->arena, s, len);
+    cs_buf_append(&batch->arena, "", 1);
     return off;
 }
 
@@ -469,7 +510,7 @@ s_batch_reset(s_batch_t *batch)
         cs_record_destroy(&rec);
     }
     batch->n = 0;
-    batch->arena_len = 0;
+    cs_buf_reset(&batch->arena);
     batch->reject_count = 0;
     batch->rows = 0;
     batch->input_bytes = 0;
@@ -481,7 +522,7 @@ static void
 s_batch_fini(s_batch_t *batch)
 {
     s_batch_reset(batch);
-    free(batch->arena);
+    cs_buf_fini(&batch->arena);
     free(batch->deltas);
     free(batch->id_offs);
     free(batch->lines);
@@ -526,16 +567,19 @@ s_batch_add_delta(s_batch_t *batch, const char *collection, const char *id,
     batch->n++;
 }
 
-/*  Add a delta given as canonical bytes (@p len at @p bytes). */
+/*  Add a delta given as canonical bytes: the arena's tail from @p raw_off,
+ *  where the caller has just put them (encoding them there saves copying
+ *  every record once more). */
 static void
 s_batch_add_raw(s_batch_t *batch, const char *collection, const char *id,
-                size_t id_len, const void *bytes, size_t len, cs_hlc_t max_hlc,
-                uint64_t line, uint64_t offset, uint16_t earlier)
+                size_t id_len, size_t raw_off, cs_hlc_t max_hlc, uint64_t line,
+                uint64_t offset, uint16_t earlier)
 {
+    size_t len = batch->arena.len - raw_off;
     s_batch_add_delta(batch, collection, id, id_len, NULL, line, offset,
                       earlier);
     size_t i = batch->n - 1;
-    batch->raw_offs[i] = s_arena_put(batch, bytes, len);
+    batch->raw_offs[i] = raw_off;
     batch->news[i].len = len;
     batch->news[i].max_hlc = max_hlc;
     batch->raw = true;
@@ -562,10 +606,10 @@ static void
 s_batch_seal(s_batch_t *batch)
 {
     for (size_t i = 0; i < batch->n; i++) {
-        batch->deltas[i].id = batch->arena + batch->id_offs[i];
+        batch->deltas[i].id = s_arena_at(batch, batch->id_offs[i]);
         if (batch->raw) {
             batch->news[i].id = batch->deltas[i].id;
-            batch->news[i].canonical = batch->arena + batch->raw_offs[i];
+            batch->news[i].canonical = s_arena_at(batch, batch->raw_offs[i]);
         }
     }
 }
@@ -1125,6 +1169,8 @@ s_row_to_delta(s_seed_t *self, const cs_row_t *row, bool replay,
         s_reason(why, "id is not valid UTF-8 or holds a NUL");
         return false;
     }
+    uint64_t id_hash = s_idset_hash(&self->ids, id, id_len);
+    s_idset_prefetch(&self->ids, id_hash); /* used once the row is checked */
     /* the time */
     int64_t ms = self->as_of_ms;
     if (plan->ts_col != SIZE_MAX) {
@@ -1157,8 +1203,7 @@ s_row_to_delta(s_seed_t *self, const cs_row_t *row, bool replay,
     }
     /* the row is good: the id set learns it, and a later row with this id
      * ranks after it */
-    uint16_t earlier =
-        s_idset_add(&self->ids, s_idset_hash(&self->ids, id, id_len));
+    uint16_t earlier = s_idset_add(&self->ids, id_hash);
     if (replay && !s_reload(self, id, id_len)) {
         return true;
     }
@@ -1181,19 +1226,18 @@ s_row_to_delta(s_seed_t *self, const cs_row_t *row, bool replay,
         /* the record's bytes, without building it: the writer appends
          * them, or sees they are stored already, and decodes them only if
          * it must merge */
-        cs_buf_reset(&self->row_buf);
+        size_t raw_off = batch->arena.len;
         if (deleted) {
-            cs_codec_encode_record(rec, CS_CODEC_CANONICAL, &self->row_buf);
+            cs_codec_encode_record(rec, CS_CODEC_CANONICAL, &batch->arena);
             cs_record_destroy(&rec);
         } else {
             int rc = cs_codec_encode_fields(plan->fields, self->vals, stamp,
-                                            &self->row_buf);
+                                            &batch->arena);
             assert(rc == CS_OK); /* s_check_fields checked every limit */
             (void) rc;
         }
-        s_batch_add_raw(batch, o->collection, id, id_len, self->row_buf.data,
-                        self->row_buf.len, stamp.hlc, row->line, row->offset,
-                        earlier);
+        s_batch_add_raw(batch, o->collection, id, id_len, raw_off, stamp.hlc,
+                        row->line, row->offset, earlier);
         return true;
     }
     for (size_t t = 0; !deleted && t < plan->target_count; t++) {
@@ -1267,11 +1311,11 @@ s_flush_rejects(s_seed_t *self, const s_batch_t *batch)
 {
     for (size_t i = 0; i < batch->reject_count; i++) {
         const s_reject_t *rej = &batch->rejects[i];
-        const char *reason = batch->arena + rej->reason_off;
+        const char *reason = s_arena_at(batch, rej->reason_off);
         s_sample_reject(self->stats, rej->line, reason);
         if (self->rejects) {
             s_write_reject(self->rejects, rej->line, rej->offset, reason,
-                           batch->arena + rej->raw_off, rej->raw_len,
+                           s_arena_at(batch, rej->raw_off), rej->raw_len,
                            rej->raw_cut, NULL);
         }
     }
@@ -2035,6 +2079,21 @@ s_hand_last(s_seed_t *self, s_batch_t *batch)
     pthread_mutex_unlock(&self->mu);
 }
 
+/*  After the first @p rows (@p bytes of a file of known size), make room
+ *  in the id set for the ids the whole file likely holds, at once rather
+ *  than by doubling: each doubling moves every id. */
+static void
+s_guess_ids(s_seed_t *self, uint64_t rows, uint64_t bytes)
+{
+    if (bytes == 0 || self->ident.size <= bytes) {
+        return;
+    }
+    double guess =
+        1.05 * (double) rows * (double) self->ident.size / (double) bytes;
+    s_idset_reserve(&self->ids,
+                    guess < S_IDSET_GUESS ? (size_t) guess : S_IDSET_GUESS);
+}
+
 /*  The parser loop: read every row, fill and queue batches. @return CS_OK
  *  or the reader's error. */
 static int
@@ -2068,7 +2127,10 @@ s_parse(s_seed_t *self, double start)
             break;
         }
         bytes = row.end_offset;
-        if (++tick % 256 == 0) {
+        if (++tick == S_GUESS_ROWS) {
+            s_guess_ids(self, tick, bytes);
+        }
+        if (tick % 256 == 0) {
             double now = s_now();
             if (now >= next_report) {
                 s_report(self, start, bytes, replaying, false);
@@ -2110,7 +2172,7 @@ s_parse(s_seed_t *self, double start)
         batch->end_offset = row.end_offset;
         batch->last_line = row.line;
         if (batch->n >= batch_rows || batch->input_bytes >= S_BATCH_BYTES_MAX ||
-            batch->arena_len >= S_BATCH_BYTES_MAX) {
+            batch->arena.len >= S_BATCH_BYTES_MAX) {
             batch = s_hand_over(self, batch);
             if (!batch) {
                 break;
@@ -2143,8 +2205,8 @@ s_load_sorted(s_seed_t *self, double start)
     double next_report = 0;
     cs_spill_item_t item;
     while ((rc = cs_spill_next(self->spill, &item)) == CS_OK) {
-        if (batch->n >= batch_rows || batch->arena_len >= S_BATCH_BYTES_MAX) {
-            const char *last = batch->arena + batch->id_offs[batch->n - 1];
+        if (batch->n >= batch_rows || batch->arena.len >= S_BATCH_BYTES_MAX) {
+            const char *last = s_arena_at(batch, batch->id_offs[batch->n - 1]);
             if (cs_spill_key_compare(item.key, item.key_len, last,
                                      strlen(last)) != 0) {
                 /* only a signal stops this part: --max-errors counts
@@ -2180,8 +2242,10 @@ s_load_sorted(s_seed_t *self, double start)
         const uint8_t *head = item.data;
         uint16_t earlier;
         memcpy(&earlier, head + 24, sizeof earlier);
-        s_batch_add_raw(batch, o->collection, item.key, item.key_len,
-                        head + S_SPILLED_HEAD, item.data_len - S_SPILLED_HEAD,
+        size_t raw_off = batch->arena.len;
+        cs_buf_append(&batch->arena, head + S_SPILLED_HEAD,
+                      item.data_len - S_SPILLED_HEAD);
+        s_batch_add_raw(batch, o->collection, item.key, item.key_len, raw_off,
                         s_get64(head + 16), s_get64(head), s_get64(head + 8),
                         earlier);
         batch->sorted = true;
@@ -2521,7 +2585,6 @@ cs_seed_run(cs_store_t *store, const cs_seed_opts_t *opts,
     }
     s_idset_init(&self->ids);
     cs_buf_init(&self->spill_buf);
-    cs_buf_init(&self->row_buf);
     snprintf(self->ckpt_name, sizeof self->ckpt_name, "seed:%s",
              opts->collection);
     char *map_text = NULL;
@@ -2684,7 +2747,6 @@ out:
     stats->rejected = self->rejected_run + self->writer_rejected_run;
     cs_spill_destroy(&self->spill);
     cs_buf_fini(&self->spill_buf);
-    cs_buf_fini(&self->row_buf);
     free(self->vals);
     free(self->norms);
     cs_csv_destroy(&self->csv);
