@@ -300,14 +300,23 @@ s_get(s_txn_t *t, MDB_dbi dbi, MDB_val *key, MDB_val *value)
     return s_from_mdb(mdb_get(t->txn, dbi, key, value), "mdb_get");
 }
 
+/*  Put into @p dbi, through @p cursor (on @p dbi) if not NULL. */
 static int
-s_put(s_txn_t *t, MDB_dbi dbi, MDB_val *key, MDB_val *value, unsigned int flags)
+s_put_via(s_txn_t *t, MDB_dbi dbi, MDB_cursor *cursor, MDB_val *key,
+          MDB_val *value, unsigned int flags)
 {
-    int rc = mdb_put(t->txn, dbi, key, value, flags);
+    int rc = cursor ? mdb_cursor_put(cursor, key, value, flags)
+                    : mdb_put(t->txn, dbi, key, value, flags);
     if (rc != MDB_SUCCESS) {
         t->mdb_rc = rc;
     }
-    return s_from_mdb(rc, "mdb_put");
+    return s_from_mdb(rc, cursor ? "mdb_cursor_put" : "mdb_put");
+}
+
+static int
+s_put(s_txn_t *t, MDB_dbi dbi, MDB_val *key, MDB_val *value, unsigned int flags)
+{
+    return s_put_via(t, dbi, NULL, key, value, flags);
 }
 
 static int
@@ -476,12 +485,23 @@ s_record_load(s_txn_t *t, const s_key_t *key, cs_record_t **rec_out)
     return s_record_decode(&k, &v, rec_out);
 }
 
+/*  Cursors on "records" and "feed" for a run of appends (MDB_APPEND puts
+ *  and nothing else in either table): a put through a cursor that the
+ *  last append left at the end skips the walk down from the root, as
+ *  mdb_load does. The transaction's end closes them. */
+typedef struct {
+    MDB_cursor *records;
+    MDB_cursor *feed;
+} s_tail_t;
+
 /*  Store @p rec, which changed at @p new_seq, and move its feed entry from
  *  @p old_seq (0: it had none) to @p new_seq, the new feed head. @p flags
  *  go to the put into "records": MDB_APPEND when the caller knows the key
- *  sorts after every key there (LMDB checks it: MDB_KEYEXIST otherwise). */
+ *  sorts after every key there (LMDB checks it: MDB_KEYEXIST otherwise).
+ *  @p tail, for appends only, or NULL. */
 static int s_record_put(s_txn_t *t, const s_key_t *key, const cs_buf_t *buf,
-                        uint64_t old_seq, uint64_t new_seq, unsigned int flags);
+                        uint64_t old_seq, uint64_t new_seq, unsigned int flags,
+                        const s_tail_t *tail);
 
 static int
 s_record_store(s_txn_t *t, const s_key_t *key, const cs_record_t *rec,
@@ -490,20 +510,23 @@ s_record_store(s_txn_t *t, const s_key_t *key, const cs_record_t *rec,
 {
     cs_buf_reset(buf);
     cs_codec_encode_record(rec, CS_CODEC_STORED, buf);
-    return s_record_put(t, key, buf, old_seq, new_seq, flags);
+    return s_record_put(t, key, buf, old_seq, new_seq, flags, NULL);
 }
 
 /*  s_record_store for a record already encoded (stored form) in @p buf. */
 static int
 s_record_put(s_txn_t *t, const s_key_t *key, const cs_buf_t *buf,
-             uint64_t old_seq, uint64_t new_seq, unsigned int flags)
+             uint64_t old_seq, uint64_t new_seq, unsigned int flags,
+             const s_tail_t *tail)
 {
     assert(new_seq > old_seq);
     assert(flags == 0 || (flags == MDB_APPEND && old_seq == 0));
+    assert(!tail || flags == MDB_APPEND);
     cs_store_t *self = t->store;
     MDB_val k = { key->len, (void *) (uintptr_t) key->data };
     MDB_val v = { buf->len, buf->data };
-    int rc = s_put(t, self->records, &k, &v, flags);
+    int rc =
+        s_put_via(t, self->records, tail ? tail->records : NULL, &k, &v, flags);
     if (rc != CS_OK) {
         return rc;
     }
@@ -521,7 +544,8 @@ s_record_put(s_txn_t *t, const s_key_t *key, const cs_buf_t *buf,
         }
     }
     s_be64_put(seq_bytes, new_seq);
-    rc = s_put(t, self->feed, &seq_key, &k, MDB_APPEND);
+    rc = s_put_via(t, self->feed, tail ? tail->feed : NULL, &seq_key, &k,
+                   MDB_APPEND);
     if (rc != CS_OK && t->mdb_rc == MDB_KEYEXIST) {
         s_log("feed holds an entry at or after seq %llu, past the head",
               (unsigned long long) new_seq);
@@ -1726,7 +1750,7 @@ s_merge_new(s_txn_t *t, s_merge_t *m, const s_key_t *key,
         s_log("a delta's canonical bytes do not fit its record");
         return CS_EINVAL;
     }
-    rc = s_record_put(t, key, m->buf, 0, seq, append ? MDB_APPEND : 0);
+    rc = s_record_put(t, key, m->buf, 0, seq, append ? MDB_APPEND : 0, NULL);
     if (rc == CS_OK) {
         m->head = seq;
     }
@@ -2214,6 +2238,16 @@ s_append_cb(s_txn_t *t, void *arg)
     s_key_t keys[2]; /* the previous key and this one, in turn */
     bool has_prev = false;
     rc = s_records_last(t, &keys[1], &has_prev);
+    s_tail_t tail = { NULL, NULL };
+    if (rc == CS_OK) {
+        rc = s_from_mdb(
+            mdb_cursor_open(t->txn, t->store->records, &tail.records),
+            "mdb_cursor_open");
+    }
+    if (rc == CS_OK) {
+        rc = s_from_mdb(mdb_cursor_open(t->txn, t->store->feed, &tail.feed),
+                        "mdb_cursor_open");
+    }
     for (size_t i = 0; i < ctx->n && rc == CS_OK; i++) {
         const cs_store_new_t *item = &ctx->items[i];
         s_key_t *key = &keys[i % 2], *prev = &keys[(i + 1) % 2];
@@ -2239,7 +2273,7 @@ s_append_cb(s_txn_t *t, void *arg)
             rc = CS_EINVAL;
             break;
         }
-        rc = s_record_put(t, key, m.buf, 0, seq, MDB_APPEND);
+        rc = s_record_put(t, key, m.buf, 0, seq, MDB_APPEND, &tail);
         if (rc == CS_OK) {
             m.head = seq;
             ctx->stats.records_new++;
