@@ -99,16 +99,150 @@ s_room(cs_buf_t *buf, size_t n)
     return buf->data + buf->len;
 }
 
+/*  The writers below put one msgpack item at @p p, which has room for it
+ *  (S_ITEM_MAX bytes, plus the body of a str or bin), and return the end.
+ *  The s_pk_ wrappers make the room in a buffer first; a caller that
+ *  knows the size of a whole record makes room once instead (see
+ *  cs_codec_encode_fields). */
+#define S_ITEM_MAX 9 /* largest msgpack header or scalar: tag + 8 bytes */
+
 /*  A one-byte type tag and @p n big-endian bytes of @p v. */
-static void
-s_pk_tagged(cs_buf_t *buf, uint8_t tag, uint64_t v, size_t n)
+static uint8_t *
+s_wr_tagged(uint8_t *p, uint8_t tag, uint64_t v, size_t n)
 {
-    uint8_t *p = s_room(buf, 1 + n);
     p[0] = tag;
     for (size_t i = 0; i < n; i++) {
         p[1 + i] = (uint8_t) (v >> (8 * (n - 1 - i)));
     }
-    buf->len += 1 + n;
+    return p + 1 + n;
+}
+
+static uint8_t *
+s_wr_uint(uint8_t *p, uint64_t v)
+{
+    if (v < 0x80) {
+        *p = (uint8_t) v; /* positive fixint */
+        return p + 1;
+    }
+    if (v <= UINT8_MAX) {
+        return s_wr_tagged(p, 0xcc, v, 1);
+    }
+    if (v <= UINT16_MAX) {
+        return s_wr_tagged(p, 0xcd, v, 2);
+    }
+    if (v <= UINT32_MAX) {
+        return s_wr_tagged(p, 0xce, v, 4);
+    }
+    return s_wr_tagged(p, 0xcf, v, 8);
+}
+
+static uint8_t *
+s_wr_int(uint8_t *p, int64_t v)
+{
+    if (v >= 0) {
+        return s_wr_uint(p, (uint64_t) v);
+    }
+    if (v >= -32) {
+        *p = (uint8_t) (int8_t) v; /* negative fixint */
+        return p + 1;
+    }
+    if (v >= INT8_MIN) {
+        return s_wr_tagged(p, 0xd0, (uint64_t) v, 1);
+    }
+    if (v >= INT16_MIN) {
+        return s_wr_tagged(p, 0xd1, (uint64_t) v, 2);
+    }
+    if (v >= INT32_MIN) {
+        return s_wr_tagged(p, 0xd2, (uint64_t) v, 4);
+    }
+    return s_wr_tagged(p, 0xd3, (uint64_t) v, 8);
+}
+
+static uint8_t *
+s_wr_array(uint8_t *p, size_t n)
+{
+    if (n < 16) {
+        *p = (uint8_t) (0x90 | n);
+        return p + 1;
+    }
+    if (n <= UINT16_MAX) {
+        return s_wr_tagged(p, 0xdc, n, 2);
+    }
+    return s_wr_tagged(p, 0xdd, n, 4);
+}
+
+/*  A str (@p bin false) or bin header and its @p n bytes at @p s. */
+static uint8_t *
+s_wr_bytes(uint8_t *p, const char *s, size_t n, bool bin)
+{
+    if (!bin && n < 32) {
+        *p++ = (uint8_t) (0xa0 | n);
+    } else if (n <= UINT8_MAX) {
+        p = s_wr_tagged(p, bin ? 0xc4 : 0xd9, n, 1);
+    } else if (n <= UINT16_MAX) {
+        p = s_wr_tagged(p, bin ? 0xc5 : 0xda, n, 2);
+    } else {
+        p = s_wr_tagged(p, bin ? 0xc6 : 0xdb, n, 4);
+    }
+    if (n > 0) {
+        memcpy(p, s, n);
+    }
+    return p + n;
+}
+
+/*  Room for the bytes s_wr_value writes for @p v. */
+static size_t
+s_value_room(const cs_value_t *v)
+{
+    bool bytes = v->type == CS_VALUE_STR || v->type == CS_VALUE_BIN;
+    return S_ITEM_MAX + (bytes ? v->u.s.len : 0);
+}
+
+static uint8_t *
+s_wr_value(uint8_t *p, const cs_value_t *v)
+{
+    switch (v->type) {
+    case CS_VALUE_NIL:
+        *p = 0xc0;
+        return p + 1;
+    case CS_VALUE_BOOL:
+        *p = v->u.b ? 0xc3 : 0xc2;
+        return p + 1;
+    case CS_VALUE_INT:
+        return s_wr_int(p, v->u.i);
+    case CS_VALUE_FLOAT: {
+        uint64_t bits;
+        memcpy(&bits, &v->u.f, sizeof bits);
+        return s_wr_tagged(p, 0xcb, bits, 8);
+    }
+    case CS_VALUE_STR:
+        return s_wr_bytes(p, v->u.s.ptr, v->u.s.len, false);
+    case CS_VALUE_BIN:
+        return s_wr_bytes(p, v->u.s.ptr, v->u.s.len, true);
+    }
+    assert(!"unknown value type");
+    return p;
+}
+
+/*  Room for the bytes s_wr_stamp writes. */
+#define S_STAMP_ROOM (1 + 3 * S_ITEM_MAX)
+
+/*  [hlc, origin], or [hlc, origin, seq] if @p stored. */
+static uint8_t *
+s_wr_stamp(uint8_t *p, cs_stamp_t stamp, uint64_t seq, bool stored)
+{
+    p = s_wr_array(p, stored ? 3 : 2);
+    p = s_wr_uint(p, stamp.hlc);
+    p = s_wr_uint(p, stamp.origin);
+    return stored ? s_wr_uint(p, seq) : p;
+}
+
+/*  The buffer's length, now that the writers have filled it up to @p end. */
+static void
+s_pk_done(cs_buf_t *buf, const uint8_t *end)
+{
+    buf->len = (size_t) (end - buf->data);
+    assert(buf->len <= buf->cap);
 }
 
 static void
@@ -127,71 +261,19 @@ s_pk_nil(cs_buf_t *buf)
 static void
 s_pk_uint(cs_buf_t *buf, uint64_t v)
 {
-    if (v < 0x80) {
-        s_pk_byte(buf, (uint8_t) v); /* positive fixint */
-    } else if (v <= UINT8_MAX) {
-        s_pk_tagged(buf, 0xcc, v, 1);
-    } else if (v <= UINT16_MAX) {
-        s_pk_tagged(buf, 0xcd, v, 2);
-    } else if (v <= UINT32_MAX) {
-        s_pk_tagged(buf, 0xce, v, 4);
-    } else {
-        s_pk_tagged(buf, 0xcf, v, 8);
-    }
-}
-
-static void
-s_pk_int(cs_buf_t *buf, int64_t v)
-{
-    if (v >= 0) {
-        s_pk_uint(buf, (uint64_t) v);
-    } else if (v >= -32) {
-        s_pk_byte(buf, (uint8_t) (int8_t) v); /* negative fixint */
-    } else if (v >= INT8_MIN) {
-        s_pk_tagged(buf, 0xd0, (uint64_t) v, 1);
-    } else if (v >= INT16_MIN) {
-        s_pk_tagged(buf, 0xd1, (uint64_t) v, 2);
-    } else if (v >= INT32_MIN) {
-        s_pk_tagged(buf, 0xd2, (uint64_t) v, 4);
-    } else {
-        s_pk_tagged(buf, 0xd3, (uint64_t) v, 8);
-    }
-}
-
-static void
-s_pk_double(cs_buf_t *buf, double d)
-{
-    uint64_t bits;
-    memcpy(&bits, &d, sizeof bits);
-    s_pk_tagged(buf, 0xcb, bits, 8);
+    s_pk_done(buf, s_wr_uint(s_room(buf, S_ITEM_MAX), v));
 }
 
 static void
 s_pk_array(cs_buf_t *buf, size_t n)
 {
-    if (n < 16) {
-        s_pk_byte(buf, (uint8_t) (0x90 | n));
-    } else if (n <= UINT16_MAX) {
-        s_pk_tagged(buf, 0xdc, n, 2);
-    } else {
-        s_pk_tagged(buf, 0xdd, n, 4);
-    }
+    s_pk_done(buf, s_wr_array(s_room(buf, S_ITEM_MAX), n));
 }
 
-/*  A str (@p bin false) or bin header and its bytes. */
 static void
 s_pk_bytes(cs_buf_t *buf, const char *p, size_t n, bool bin)
 {
-    if (!bin && n < 32) {
-        s_pk_byte(buf, (uint8_t) (0xa0 | n));
-    } else if (n <= UINT8_MAX) {
-        s_pk_tagged(buf, bin ? 0xc4 : 0xd9, n, 1);
-    } else if (n <= UINT16_MAX) {
-        s_pk_tagged(buf, bin ? 0xc5 : 0xda, n, 2);
-    } else {
-        s_pk_tagged(buf, bin ? 0xc6 : 0xdb, n, 4);
-    }
-    cs_buf_append(buf, p, n);
+    s_pk_done(buf, s_wr_bytes(s_room(buf, S_ITEM_MAX + n), p, n, bin));
 }
 
 /* ---------------- default stamp ---------------- */
@@ -277,37 +359,13 @@ s_default(const cs_record_t *rec, size_t count, bool stored)
 static void
 s_pack_value(cs_buf_t *pk, const cs_value_t *v)
 {
-    switch (v->type) {
-    case CS_VALUE_NIL:
-        s_pk_nil(pk);
-        break;
-    case CS_VALUE_BOOL:
-        s_pk_byte(pk, v->u.b ? 0xc3 : 0xc2);
-        break;
-    case CS_VALUE_INT:
-        s_pk_int(pk, v->u.i);
-        break;
-    case CS_VALUE_FLOAT:
-        s_pk_double(pk, v->u.f);
-        break;
-    case CS_VALUE_STR:
-        s_pk_bytes(pk, v->u.s.ptr, v->u.s.len, false);
-        break;
-    case CS_VALUE_BIN:
-        s_pk_bytes(pk, v->u.s.ptr, v->u.s.len, true);
-        break;
-    }
+    s_pk_done(pk, s_wr_value(s_room(pk, s_value_room(v)), v));
 }
 
 static void
 s_pack_stamp(cs_buf_t *pk, cs_stamp_t stamp, uint64_t seq, bool stored)
 {
-    s_pk_array(pk, stored ? 3 : 2);
-    s_pk_uint(pk, stamp.hlc);
-    s_pk_uint(pk, stamp.origin);
-    if (stored) {
-        s_pk_uint(pk, seq);
-    }
+    s_pk_done(pk, s_wr_stamp(s_room(pk, S_STAMP_ROOM), stamp, seq, stored));
 }
 
 static void
@@ -446,20 +504,26 @@ cs_codec_encode_fields(const cs_codec_fields_t *fields,
     if (bytes > CS_RECORD_BYTES_MAX) {
         return CS_ELIMIT;
     }
-    s_pk_array(out, 4);
-    s_pk_uint(out, CS_CODEC_CANONICAL);
-    s_pk_nil(out);
+    /* one room for the whole record: [4-array, form, nil, stamp, fields
+     * array, heads and values] */
+    uint8_t *p =
+        s_room(out, 3 + S_STAMP_ROOM + S_ITEM_MAX + fields->heads.len +
+                        fields->n * S_ITEM_MAX + bytes - fields->name_bytes);
+    p = s_wr_array(p, 4);
+    p = s_wr_uint(p, CS_CODEC_CANONICAL);
+    *p++ = 0xc0; /* no tombstone */
     if (fields->n > 0) {
-        s_pack_stamp(out, stamp, 0, false);
+        p = s_wr_stamp(p, stamp, 0, false);
     } else {
-        s_pk_nil(out);
+        *p++ = 0xc0;
     }
-    s_pk_array(out, fields->n);
+    p = s_wr_array(p, fields->n);
     for (size_t i = 0; i < fields->n; i++) {
-        cs_buf_append(out, fields->heads.data + fields->offs[i],
-                      fields->offs[i + 1] - fields->offs[i]);
-        s_pack_value(out, &values[i]);
+        size_t head = fields->offs[i + 1] - fields->offs[i];
+        memcpy(p, fields->heads.data + fields->offs[i], head);
+        p = s_wr_value(p + head, &values[i]);
     }
+    s_pk_done(out, p);
     return CS_OK;
 }
 
@@ -844,8 +908,8 @@ s_header(const uint8_t *p, size_t avail, size_t *head, uint64_t *payload,
 
 /*  Whether the object at @p p, whose header gave @p payload and @p items
  *  (s_header) and whose payload is there, is written as the encoder writes
- *  it: the shortest header for its value or length (s_pk_uint, s_pk_int,
- *  s_pk_array, s_pk_bytes; a non-negative int is a uint), and no float32.
+ *  it: the shortest header for its value or length (s_wr_uint, s_wr_int,
+ *  s_wr_array, s_wr_bytes; a non-negative int is a uint), and no float32.
  */
 static bool
 s_is_shortest(const uint8_t *p, uint64_t payload, uint64_t items)
