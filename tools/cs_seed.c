@@ -374,6 +374,13 @@ typedef struct {
     bool raw_cut;      /* the raw text was longer than S_RAW_MAX */
 } s_reject_t;
 
+/*  A delta to sort (s_sort_by_id): its id's sort key and its index. */
+typedef struct {
+    uint64_t key; /* the id's 8 bytes after the batch's common prefix,
+                     big-endian, 0 past its end */
+    size_t i;     /* the delta */
+} s_sortkey_t;
+
 /*  A batch: the deltas of up to batch_rows rows and the rejects among
  *  them, and where the input stands after them. */
 typedef struct {
@@ -385,6 +392,7 @@ typedef struct {
     uint64_t *offsets;           /* byte offset of each delta's row */
     uint16_t *earlier;           /* rows of the input before with its id */
     size_t *order;               /* writer: deltas sorted by id, then row */
+    s_sortkey_t *sort_keys;      /* writer: s_sort_by_id's scratch */
     cs_store_delta_t *to_import; /* writer: the deltas that change something */
     size_t *raw_offs;            /* raw: each record's canonical bytes in
                                     the arena (decoded only if it cannot
@@ -529,6 +537,7 @@ s_batch_fini(s_batch_t *batch)
     free(batch->offsets);
     free(batch->earlier);
     free(batch->order);
+    free(batch->sort_keys);
     free(batch->to_import);
     free(batch->raw_offs);
     free(batch->news);
@@ -550,6 +559,8 @@ s_batch_add_delta(s_batch_t *batch, const char *collection, const char *id,
         batch->offsets = s_resize(batch->offsets, cap, sizeof *batch->offsets);
         batch->earlier = s_resize(batch->earlier, cap, sizeof *batch->earlier);
         batch->order = s_resize(batch->order, cap, sizeof *batch->order);
+        batch->sort_keys =
+            s_resize(batch->sort_keys, cap, sizeof *batch->sort_keys);
         batch->to_import =
             s_resize(batch->to_import, cap, sizeof *batch->to_import);
         batch->raw_offs =
@@ -1393,36 +1404,72 @@ s_prune(const cs_record_t *delta, const cs_record_t *current)
     return pruned;
 }
 
-/*  The batch s_order_by_id sorts (qsort has no argument; only the writer
- *  thread sorts). */
+/*  The batch being sorted, and where its ids' keys end (qsort passes no
+ *  argument to the comparison). */
 static _Thread_local const s_batch_t *s_sorting;
+static _Thread_local size_t s_sorting_past_key;
 
+/*  By key; equal keys whose last byte is not 0 by the ids' bytes after
+ *  them (a 0 ends both ids: they are equal); then by input order. */
 static int
-s_order_by_id(const void *a, const void *b)
+s_order_by_key(const void *a, const void *b)
 {
-    const s_batch_t *batch = s_sorting;
-    size_t ia = *(const size_t *) a;
-    size_t ib = *(const size_t *) b;
-    int c = strcmp(batch->deltas[ia].id, batch->deltas[ib].id);
-    if (c != 0) {
-        return c;
+    const s_sortkey_t *ka = a;
+    const s_sortkey_t *kb = b;
+    if (ka->key != kb->key) {
+        return ka->key < kb->key ? -1 : 1;
     }
-    return (ia > ib) - (ia < ib);
+    if ((ka->key & 0xff) != 0) {
+        const s_batch_t *batch = s_sorting;
+        int c = strcmp(batch->deltas[ka->i].id + s_sorting_past_key,
+                       batch->deltas[kb->i].id + s_sorting_past_key);
+        if (c != 0) {
+            return c;
+        }
+    }
+    return (ka->i > kb->i) - (ka->i < kb->i);
 }
 
-/*  Fill batch->order with the deltas sorted by id, then input order. */
+/*  Fill batch->order with the deltas sorted by id, then input order.
+ *  Exported ids share long prefixes (Salesforce's "0035g0000..."), and a
+ *  strcmp per comparison, through two pointers, cost the sorted load's
+ *  writer half its time: the ids sort by the 8 bytes after their common
+ *  prefix, held beside the index, and only equal keys compare the ids. */
 static void
 s_sort_by_id(s_batch_t *batch)
 {
-    for (size_t i = 0; i < batch->n; i++) {
-        batch->order[i] = i;
+    size_t n = batch->n;
+    if (n == 0) {
+        return; /* an empty batch may have no arrays: qsort(NULL) */
     }
-    if (batch->n == 0) {
-        return; /* an empty batch may have no order array: qsort(NULL) */
+    const char *first = batch->deltas[0].id;
+    size_t prefix = strlen(first);
+    for (size_t i = 1; i < n && prefix > 0; i++) {
+        const char *id = batch->deltas[i].id;
+        size_t k = 0;
+        while (k < prefix && id[k] == first[k]) {
+            k++;
+        }
+        prefix = k;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const unsigned char *rest =
+            (const unsigned char *) batch->deltas[i].id + prefix;
+        uint64_t key = 0;
+        bool ended = false;
+        for (size_t k = 0; k < 8; k++) {
+            ended = ended || rest[k] == 0;
+            key = key << 8 | (ended ? 0u : rest[k]);
+        }
+        batch->sort_keys[i] = (s_sortkey_t){ key, i };
     }
     s_sorting = batch;
-    qsort(batch->order, batch->n, sizeof *batch->order, s_order_by_id);
+    s_sorting_past_key = prefix + 8;
+    qsort(batch->sort_keys, n, sizeof *batch->sort_keys, s_order_by_key);
     s_sorting = NULL;
+    for (size_t k = 0; k < n; k++) {
+        batch->order[k] = batch->sort_keys[k].i;
+    }
 }
 
 /*  Decode the raw records of the group of @p count deltas at
