@@ -115,19 +115,21 @@ s_now(void)
 /* ---------------- id set ---------------- */
 
 /*  The ids seen so far, as 64-bit keyed hashes (0 marks an empty slot),
- *  each with the number of earlier rows that had it (saturating). Open
- *  addressing with linear probing, at most 70% full. A hash and its count
- *  share a slot, so that a lookup (a cache miss: the set is tens of MB)
- *  touches one cache line. */
+ *  and for ids seen more than once the number of earlier rows with them
+ *  (saturating). Two tables, open addressing with linear probing, each at
+ *  most 70% full: every id's hash in "ids", and only repeated ids, with
+ *  their counts, in "dups". A lookup of a new id (a cache miss: the table
+ *  is tens of MB) touches one cache line of a table of 8 bytes an id. */
 typedef struct {
-    uint64_t hash;  /* of the id, 0: empty */
-    uint16_t count; /* rows with the id, minus one */
-} s_idslot_t;
+    uint64_t *hashes; /* cap slots */
+    uint16_t *counts; /* cap slots, or NULL: the table counts nothing */
+    size_t cap;       /* slots, a power of two */
+    size_t used;      /* hashes held */
+} s_hashtab_t;
 
 typedef struct {
-    s_idslot_t *slots;                            /* cap of them */
-    size_t cap;                                   /* slots, a power of two */
-    size_t used;                                  /* ids held */
+    s_hashtab_t ids;  /* every id */
+    s_hashtab_t dups; /* ids seen more than once, counted */
     unsigned char key[crypto_shorthash_KEYBYTES]; /* hash key of this run */
 } s_idset_t;
 
@@ -136,16 +138,15 @@ typedef struct {
 #define S_IDSET_GUESS (1u << 21) /* most ids s_guess_ids makes room for */
 #define S_GUESS_ROWS  4096u      /* rows read before s_guess_ids */
 
-/*  @p cap zeroed slots. Tables of huge-page size ask for huge pages: the
+/*  @p bytes of zeroes. Tables of huge-page size ask for huge pages: the
  *  lookups land all over the table, and 4 KiB pages cost a TLB miss each
  *  (where transparent huge pages are "madvise", the default). */
-static s_idslot_t *
-s_idset_table(size_t cap)
+static void *
+s_table_alloc(size_t bytes)
 {
-    size_t bytes = cap * sizeof(s_idslot_t);
     void *p = NULL;
     if (bytes < S_IDSET_HUGE) {
-        p = calloc(cap, sizeof(s_idslot_t));
+        p = calloc(1, bytes);
     } else if (posix_memalign(&p, S_IDSET_HUGE, bytes) == 0) {
         (void) madvise(p, bytes, MADV_HUGEPAGE); /* advice: may be refused */
         memset(p, 0, bytes);
@@ -159,18 +160,94 @@ s_idset_table(size_t cap)
 }
 
 static void
+s_hashtab_init(s_hashtab_t *t, size_t cap, bool counted)
+{
+    t->cap = cap;
+    t->used = 0;
+    t->hashes = s_table_alloc(cap * sizeof *t->hashes);
+    t->counts = counted ? s_table_alloc(cap * sizeof *t->counts) : NULL;
+}
+
+static void
+s_hashtab_fini(s_hashtab_t *t)
+{
+    free(t->hashes);
+    free(t->counts);
+    memset(t, 0, sizeof *t);
+}
+
+static size_t
+s_hashtab_home(const s_hashtab_t *t, uint64_t h)
+{
+    return (size_t) (h ^ (h >> 29)) & (t->cap - 1);
+}
+
+/*  The slot holding @p h, or the empty one where it would go. */
+static size_t
+s_hashtab_slot(const s_hashtab_t *t, uint64_t h)
+{
+    size_t mask = t->cap - 1;
+    size_t i = s_hashtab_home(t, h);
+    while (t->hashes[i] != 0 && t->hashes[i] != h) {
+        i = (i + 1) & mask;
+    }
+    return i;
+}
+
+/*  Grow to the size that holds @p n hashes in all. */
+static void
+s_hashtab_reserve(s_hashtab_t *t, size_t n)
+{
+    size_t cap = t->cap;
+    while (n * 10 > cap * 7) {
+        cap *= 2;
+    }
+    if (cap == t->cap) {
+        return;
+    }
+    s_hashtab_t old = *t;
+    s_hashtab_init(t, cap, old.counts != NULL);
+    for (size_t i = 0; i < old.cap; i++) {
+        if (old.hashes[i] != 0) {
+            size_t slot = s_hashtab_slot(t, old.hashes[i]);
+            t->hashes[slot] = old.hashes[i];
+            if (old.counts) {
+                t->counts[slot] = old.counts[i];
+            }
+        }
+    }
+    t->used = old.used;
+    s_hashtab_fini(&old);
+}
+
+/*  The slot of @p h, added if it was not there (*@p added). */
+static size_t
+s_hashtab_add(s_hashtab_t *t, uint64_t h, bool *added)
+{
+    s_hashtab_reserve(t, t->used + 1);
+    size_t slot = s_hashtab_slot(t, h);
+    *added = t->hashes[slot] == 0;
+    if (*added) {
+        t->hashes[slot] = h;
+        t->used++;
+    }
+    return slot;
+}
+
+static void
 s_idset_init(s_idset_t *self)
 {
     memset(self, 0, sizeof *self);
-    self->cap = S_IDSET_FIRST;
-    self->slots = s_idset_table(self->cap);
+    s_hashtab_init(&self->ids, S_IDSET_FIRST, false);
+    s_hashtab_init(&self->dups, 64, true);
     randombytes_buf(self->key, sizeof self->key);
 }
 
 static void
 s_idset_fini(s_idset_t *self)
 {
-    free(self->slots);
+    s_hashtab_fini(&self->ids);
+    s_hashtab_fini(&self->dups);
     memset(self, 0, sizeof *self);
 }
 
@@ -184,75 +261,43 @@ s_idset_hash(const s_idset_t *self, const char *id, size_t len)
     return h ? h : 1;
 }
 
-static size_t
-s_idset_home(const s_idset_t *self, uint64_t h)
-{
-    return (size_t) (h ^ (h >> 29)) & (self->cap - 1);
-}
-
-static size_t
-s_idset_slot(const s_idset_t *self, uint64_t h)
-{
-    size_t mask = self->cap - 1;
-    size_t i = s_idset_home(self, h);
-    while (self->slots[i].hash != 0 && self->slots[i].hash != h) {
-        i = (i + 1) & mask;
-    }
-    return i;
-}
-
 /*  Start loading the slot of hash @p h, for an s_idset_add a little
  *  later. */
 static void
 s_idset_prefetch(const s_idset_t *self, uint64_t h)
 {
-    __builtin_prefetch(&self->slots[s_idset_home(self, h)], 1);
+    __builtin_prefetch(&self->ids.hashes[s_hashtab_home(&self->ids, h)], 1);
 }
 
-/*  Make room for @p ids ids in all: grow to the size that holds them. */
+/*  Make room for @p ids ids in all, at once rather than by doubling (each
+ *  doubling moves every id). */
 static void
 s_idset_reserve(s_idset_t *self, size_t ids)
 {
-    size_t cap = self->cap;
-    while (ids * 10 > cap * 7) {
-        cap *= 2;
-    }
-    if (cap == self->cap) {
-        return;
-    }
-    s_idslot_t *old = self->slots;
-    size_t old_cap = self->cap;
-    self->cap = cap;
-    self->slots = s_idset_table(cap);
-    for (size_t i = 0; i < old_cap; i++) {
-        if (old[i].hash != 0) {
-            self->slots[s_idset_slot(self, old[i].hash)] = old[i];
-        }
-    }
-    free(old);
+    s_hashtab_reserve(&self->ids, ids);
 }
 
 /*  Add one row with id hash @p h. @return how many earlier rows had it. */
 static uint16_t
 s_idset_add(s_idset_t *self, uint64_t h)
 {
-    s_idset_reserve(self, self->used + 1);
-    s_idslot_t *slot = &self->slots[s_idset_slot(self, h)];
-    if (slot->hash == 0) {
-        *slot = (s_idslot_t){ h, 0 };
-        self->used++;
+    bool added;
+    (void) s_hashtab_add(&self->ids, h, &added);
+    if (added) {
         return 0;
     }
-    if (slot->count < UINT16_MAX) {
-        slot->count++;
+    size_t slot = s_hashtab_add(&self->dups, h, &added); /* may move counts */
+    uint16_t *count = &self->dups.counts[slot];
+    if (*count < UINT16_MAX) { /* 0 when just added */
+        (*count)++;
     }
-    return slot->count;
+    return *count;
 }
 
 static bool
 s_idset_has(const s_idset_t *self, uint64_t h)
 {
-    return self->slots[s_idset_slot(self, h)].hash != 0;
+    return self->ids.hashes[s_hashtab_slot(&self->ids, h)] != 0;
 }
 
 /* ---------------- mapping plan ---------------- */
