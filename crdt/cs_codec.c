@@ -487,7 +487,10 @@ cs_codec_encode_fields(const cs_codec_fields_t *fields,
     /* check the sizes first, so that a refusal writes nothing; the text
      * is the caller's to check (see cs_codec.h) */
     size_t bytes = fields->name_bytes;
+    /* [4-array, form, nil, stamp, fields array], then heads and values */
+    size_t room = 3 + S_STAMP_ROOM + S_ITEM_MAX + fields->heads.len;
     for (size_t i = 0; i < fields->n; i++) {
+        room += s_value_room(&values[i]);
         if (values[i].type == CS_VALUE_STR || values[i].type == CS_VALUE_BIN) {
             if (values[i].u.s.len > CS_VALUE_MAX) {
                 return CS_ELIMIT;
@@ -504,11 +507,7 @@ cs_codec_encode_fields(const cs_codec_fields_t *fields,
     if (bytes > CS_RECORD_BYTES_MAX) {
         return CS_ELIMIT;
     }
-    /* one room for the whole record: [4-array, form, nil, stamp, fields
-     * array, heads and values] */
-    uint8_t *p =
-        s_room(out, 3 + S_STAMP_ROOM + S_ITEM_MAX + fields->heads.len +
-                        fields->n * S_ITEM_MAX + bytes - fields->name_bytes);
+    uint8_t *p = s_room(out, room); /* once for the whole record */
     p = s_wr_array(p, 4);
     p = s_wr_uint(p, CS_CODEC_CANONICAL);
     *p++ = 0xc0; /* no tombstone */

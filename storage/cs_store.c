@@ -494,6 +494,20 @@ typedef struct {
     MDB_cursor *feed;
 } s_tail_t;
 
+static int
+s_tail_open(s_txn_t *t, s_tail_t *tail)
+{
+    *tail = (s_tail_t){ NULL, NULL };
+    int rc =
+        s_from_mdb(mdb_cursor_open(t->txn, t->store->records, &tail->records),
+                   "mdb_cursor_open");
+    if (rc == CS_OK) {
+        rc = s_from_mdb(mdb_cursor_open(t->txn, t->store->feed, &tail->feed),
+                        "mdb_cursor_open");
+    }
+    return rc;
+}
+
 /*  Store @p rec, which changed at @p new_seq, and move its feed entry from
  *  @p old_seq (0: it had none) to @p new_seq, the new feed head. @p flags
  *  go to the put into "records": MDB_APPEND when the caller knows the key
@@ -2238,15 +2252,9 @@ s_append_cb(s_txn_t *t, void *arg)
     s_key_t keys[2]; /* the previous key and this one, in turn */
     bool has_prev = false;
     rc = s_records_last(t, &keys[1], &has_prev);
-    s_tail_t tail = { NULL, NULL };
+    s_tail_t tail;
     if (rc == CS_OK) {
-        rc = s_from_mdb(
-            mdb_cursor_open(t->txn, t->store->records, &tail.records),
-            "mdb_cursor_open");
-    }
-    if (rc == CS_OK) {
-        rc = s_from_mdb(mdb_cursor_open(t->txn, t->store->feed, &tail.feed),
-                        "mdb_cursor_open");
+        rc = s_tail_open(t, &tail);
     }
     for (size_t i = 0; i < ctx->n && rc == CS_OK; i++) {
         const cs_store_new_t *item = &ctx->items[i];
