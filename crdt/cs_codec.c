@@ -368,8 +368,10 @@ s_pack_stamp(cs_buf_t *pk, cs_stamp_t stamp, uint64_t seq, bool stored)
     s_pk_done(pk, s_wr_stamp(s_room(pk, S_STAMP_ROOM), stamp, seq, stored));
 }
 
+/*  @p names: number the names (stored form only), or NULL. */
 static void
-s_pack_record(cs_buf_t *pk, const cs_record_t *rec, cs_codec_form_t form)
+s_pack_record(cs_buf_t *pk, const cs_record_t *rec, cs_codec_form_t form,
+              cs_names_t *names)
 {
     bool stored = form == CS_CODEC_STORED;
     s_pk_array(pk, 4);
@@ -395,7 +397,15 @@ s_pack_record(cs_buf_t *pk, const cs_record_t *rec, cs_codec_form_t form)
         bool own_stamp = cs_stamp_compare(f.stamp, def.stamp) != 0;
         bool own_seq = stored && f.seq != def.seq;
         s_pk_array(pk, 2u + (own_stamp ? 2u : 0u) + (own_seq ? 1u : 0u));
-        s_pk_bytes(pk, f.name, strlen(f.name), false);
+        size_t name_len = strlen(f.name);
+        uint32_t number =
+            names ? cs_names_number(names, f.name, name_len, i, true)
+                  : CS_NAMES_NONE;
+        if (number != CS_NAMES_NONE) {
+            s_pk_uint(pk, number);
+        } else {
+            s_pk_bytes(pk, f.name, name_len, false);
+        }
         s_pack_value(pk, &f.value);
         if (own_stamp) {
             s_pk_uint(pk, f.stamp.hlc);
@@ -415,8 +425,20 @@ cs_codec_encode_record(const cs_record_t *rec, cs_codec_form_t form,
     assert(out);
     assert(form == CS_CODEC_CANONICAL || form == CS_CODEC_STORED);
     size_t start = out->len;
-    s_pack_record(out, rec, form);
+    s_pack_record(out, rec, form, NULL);
     assert(out->len - start <= CS_CODEC_RECORD_MAX);
+}
+
+void
+cs_codec_encode_stored(const cs_record_t *rec, cs_names_t *names, cs_buf_t *out)
+{
+    assert(rec);
+    assert(names);
+    assert(out);
+    size_t start = out->len;
+    s_pack_record(out, rec, CS_CODEC_STORED, names);
+    assert(out->len - start <= CS_CODEC_RECORD_MAX);
+    (void) start;
 }
 
 struct cs_codec_fields {
@@ -580,31 +602,147 @@ s_stamp_with_seq(const uint8_t *in, size_t len, size_t *pos, uint64_t seq,
     return true;
 }
 
-int
-cs_codec_stored_from_canonical(const void *canonical, size_t len, uint64_t seq,
-                               cs_buf_t *out)
+static bool s_header(const uint8_t *p, size_t avail, size_t *head,
+                     uint64_t *payload, uint64_t *items);
+static bool s_as_uint(uint8_t tag, const uint8_t *at, uint64_t n,
+                      uint64_t *out);
+
+/*  Whether the msgpack type byte @p t starts an array. */
+static bool
+s_is_array_tag(uint8_t t)
 {
-    assert(canonical || len == 0);
-    assert(out);
+    return (t >= 0x90 && t <= 0x9f) || t == 0xdc || t == 0xdd;
+}
+
+/*  Whether the msgpack type byte @p t starts a str. */
+static bool
+s_is_str_tag(uint8_t t)
+{
+    return (t >= 0xa0 && t <= 0xbf) || (t >= 0xd9 && t <= 0xdb);
+}
+
+/*  Write at @p p the field name @p item (@p head + @p payload bytes), the
+ *  @p position-th of its record: numbered if @p numbered and @p names give
+ *  it a number (a new one if @p add), else spelt out. @return the end, or
+ *  NULL for a number without @p names or not in them. */
+static uint8_t *
+s_copy_name(uint8_t *p, const uint8_t *item, size_t head, size_t payload,
+            cs_names_t *names, bool numbered, bool add, size_t position)
+{
+    if (s_is_str_tag(item[0])) {
+        uint32_t number =
+            names && numbered
+                ? cs_names_number(names, (const char *) item + head, payload,
+                                  position, add)
+                : CS_NAMES_NONE;
+        if (number != CS_NAMES_NONE) {
+            return s_wr_uint(p, number);
+        }
+        memcpy(p, item, head + payload);
+        return p + head + payload;
+    }
+    uint64_t number;
+    size_t len;
+    const char *name = NULL;
+    if (names && !numbered &&
+        s_as_uint(item[0], item + head, payload, &number)) {
+        name = cs_names_at(names, number, &len);
+    }
+    return name ? s_wr_bytes(p, name, len, false) : NULL;
+}
+
+/*  Copy to @p out the array of fields at @p in[pos], which runs to the end
+ *  (@p len), its count in *@p count: fields that spell no seq of their own
+ *  ([name, value] or [name, value, hlc, origin]), values scalars. Names go
+ *  out as s_copy_name writes them. The shape is checked, the content is
+ *  not. @return false (then @p out is as before) if the shape is not so. */
+static bool
+s_copy_fields(const uint8_t *in, size_t len, size_t pos, cs_names_t *names,
+              bool numbered, bool add, cs_buf_t *out, uint64_t *count)
+{
+    size_t head;
+    uint64_t payload;
+    if (pos >= len || !s_is_array_tag(in[pos]) ||
+        !s_header(in + pos, len - pos, &head, &payload, count) ||
+        *count > CS_RECORD_FIELDS_MAX) {
+        return false;
+    }
+    /* a number takes at most one byte more than a name of one byte; a name
+     * spelt out at most CS_FIELD_NAME_MAX + 2 bytes more than its number */
+    size_t grow = numbered ? 1 : CS_FIELD_NAME_MAX + 2;
+    uint8_t *p = s_room(out, len - pos + (size_t) *count * grow);
+    memcpy(p, in + pos, head);
+    p += head;
+    size_t at = pos + head;
+    for (uint64_t f = 0; f < *count; f++) {
+        if (at >= len || (in[at] != 0x92 && in[at] != 0x94)) {
+            return false;
+        }
+        size_t items = in[at] & 0x0fu;
+        *p++ = in[at++];
+        for (size_t i = 0; i < items; i++) {
+            uint64_t nested;
+            if (at >= len || s_is_array_tag(in[at]) ||
+                !s_header(in + at, len - at, &head, &payload, &nested) ||
+                payload > len - at - head) {
+                return false; /* values are scalars */
+            }
+            size_t size = head + (size_t) payload;
+            if (i == 0) {
+                p = s_copy_name(p, in + at, head, (size_t) payload, names,
+                                numbered, add, (size_t) f);
+                if (!p) {
+                    return false;
+                }
+            } else {
+                memcpy(p, in + at, size);
+                p += size;
+            }
+            at += size;
+        }
+    }
+    if (at != len) {
+        return false;
+    }
+    s_pk_done(out, p);
+    return true;
+}
+
+/*  cs_codec_stored_from_canonical, giving names new numbers only if
+ *  @p add. */
+static int
+s_stored_from_canonical(const void *canonical, size_t len, uint64_t seq,
+                        cs_names_t *names, bool add, cs_buf_t *out)
+{
     /* canonical [1, tomb, default, fields] -> stored [2, tomb + seq,
      * default + seq, fields]: with one seq for every part, the stored
      * default seq is that seq and no field spells its own, so the fields
-     * are the same bytes in both forms */
+     * differ only in how their names are written */
     const uint8_t *in = canonical;
     size_t start = out->len;
     size_t pos = 2;
+    uint64_t count;
     if (len < 2 || in[0] != 0x94 || in[1] != CS_CODEC_CANONICAL) {
         return CS_EPROTO;
     }
     s_pk_array(out, 4);
     s_pk_uint(out, CS_CODEC_STORED);
     if (!s_stamp_with_seq(in, len, &pos, seq, out) ||
-        !s_stamp_with_seq(in, len, &pos, seq, out) || pos >= len) {
+        !s_stamp_with_seq(in, len, &pos, seq, out) ||
+        !s_copy_fields(in, len, pos, names, true, add, out, &count)) {
         out->len = start;
         return CS_EPROTO;
     }
-    cs_buf_append(out, in + pos, len - pos);
     return CS_OK;
+}
+
+int
+cs_codec_stored_from_canonical(const void *canonical, size_t len, uint64_t seq,
+                               cs_names_t *names, cs_buf_t *out)
+{
+    assert(canonical || len == 0);
+    assert(out);
+    return s_stored_from_canonical(canonical, len, seq, names, true, out);
 }
 
 static uint64_t s_be(const uint8_t *p, size_t n);
@@ -639,7 +777,7 @@ s_skip_stored_stamp(const uint8_t *in, size_t len, size_t *pos, uint64_t *seq)
 bool
 cs_codec_stored_matches(const void *stored, size_t stored_len,
                         const void *canonical, size_t canonical_len,
-                        cs_buf_t *scratch)
+                        cs_names_t *names, cs_buf_t *scratch)
 {
     assert(stored || stored_len == 0);
     assert(canonical || canonical_len == 0);
@@ -655,8 +793,8 @@ cs_codec_stored_matches(const void *stored, size_t stored_len,
         return false;
     }
     cs_buf_reset(scratch);
-    return cs_codec_stored_from_canonical(canonical, canonical_len, seq,
-                                          scratch) == CS_OK &&
+    return s_stored_from_canonical(canonical, canonical_len, seq, names, false,
+                                   scratch) == CS_OK &&
            scratch->len == stored_len &&
            memcmp(scratch->data, stored, stored_len) == 0;
 }
@@ -680,9 +818,6 @@ s_pack_delta_head(const char *collection, const char *id, cs_buf_t *out)
     return true;
 }
 
-static bool s_header(const uint8_t *p, size_t avail, size_t *head,
-                     uint64_t *payload, uint64_t *items);
-
 /*  Copy the nil or [hlc, origin, seq] at @p in[*pos] to @p out as nil or
  *  [hlc, origin]; *@p has says which, *@p seq gets the seq. */
 static bool
@@ -705,57 +840,9 @@ s_stamp_without_seq(const uint8_t *in, size_t len, size_t *pos, bool *has,
     return true;
 }
 
-/*  Whether the msgpack type byte @p t starts an array. */
-static bool
-s_is_array_tag(uint8_t t)
-{
-    return (t >= 0x90 && t <= 0x9f) || t == 0xdc || t == 0xdd;
-}
-
-/*  Whether the msgpack type byte @p t starts a str. */
-static bool
-s_is_str_tag(uint8_t t)
-{
-    return (t >= 0xa0 && t <= 0xbf) || (t >= 0xd9 && t <= 0xdb);
-}
-
-/*  Whether @p in[*pos] starts an array of fields none of which spells a
- *  seq of its own ([name, value] or [name, value, hlc, origin]) and that
- *  runs to the end (@p len); moves *@p pos to the end and gives the
- *  number of fields in *@p count. */
-static bool
-s_fields_without_seqs(const uint8_t *in, size_t len, size_t *pos,
-                      uint64_t *count)
-{
-    size_t head;
-    uint64_t payload;
-    if (*pos >= len || !s_is_array_tag(in[*pos]) ||
-        !s_header(in + *pos, len - *pos, &head, &payload, count)) {
-        return false;
-    }
-    size_t at = *pos + head;
-    for (uint64_t f = 0; f < *count; f++) {
-        if (at >= len || (in[at] != 0x92 && in[at] != 0x94)) {
-            return false;
-        }
-        size_t items = in[at++] & 0x0fu;
-        for (size_t i = 0; i < items; i++) {
-            uint64_t nested;
-            if (at >= len || s_is_array_tag(in[at]) ||
-                !s_header(in + at, len - at, &head, &payload, &nested) ||
-                payload > len - at - head) {
-                return false; /* values are scalars */
-            }
-            at += head + (size_t) payload;
-        }
-    }
-    *pos = at;
-    return at == len;
-}
-
 int
-cs_codec_canonical_from_stored(const void *stored, size_t len, uint64_t *seq,
-                               cs_buf_t *out)
+cs_codec_canonical_from_stored(const void *stored, size_t len,
+                               cs_names_t *names, uint64_t *seq, cs_buf_t *out)
 {
     assert(stored || len == 0);
     assert(seq);
@@ -763,7 +850,7 @@ cs_codec_canonical_from_stored(const void *stored, size_t len, uint64_t *seq,
     /* stored [2, tomb + seq, default + seq, fields] with one seq for all
      * and no field spelling its own -> canonical [1, tomb, default,
      * fields]: the default stamp is chosen the same way in both forms, so
-     * the fields are the same bytes */
+     * the fields differ only in how their names are written */
     const uint8_t *in = stored;
     size_t start = out->len;
     size_t pos = 2;
@@ -779,15 +866,13 @@ cs_codec_canonical_from_stored(const void *stored, size_t len, uint64_t *seq,
         out->len = start;
         return CS_EPROTO;
     }
-    size_t fields_at = pos;
     uint64_t fields = 0;
-    if (!s_fields_without_seqs(in, len, &pos, &fields) ||
+    if (!s_copy_fields(in, len, pos, names, false, false, out, &fields) ||
         has_default != (fields > 0) || (!has_tomb && !has_default) ||
         (has_tomb && has_default && tomb_seq != default_seq)) {
         out->len = start;
         return CS_EPROTO;
     }
-    cs_buf_append(out, in + fields_at, len - fields_at);
     *seq = has_default ? default_seq : tomb_seq;
     return CS_OK;
 }
@@ -801,7 +886,7 @@ cs_codec_encode_delta(const char *collection, const char *id,
     if (!s_pack_delta_head(collection, id, out)) {
         return CS_EINVAL;
     }
-    s_pack_record(out, rec, CS_CODEC_CANONICAL);
+    s_pack_record(out, rec, CS_CODEC_CANONICAL, NULL);
     assert(out->len - start <= CS_CODEC_RECORD_MAX);
     (void) start;
     return CS_OK;
@@ -1050,6 +1135,20 @@ s_rd_str(s_rd_t *rd, const char **str, size_t *len)
     return true;
 }
 
+/*  A field's name: a str, or where @p names are given (stored form), a
+ *  number of theirs. */
+static bool
+s_rd_field_name(s_rd_t *rd, const cs_names_t *names, const char **name,
+                size_t *len)
+{
+    uint64_t number;
+    if (names && rd->pos < rd->len && !s_is_str_tag(rd->p[rd->pos])) {
+        return s_rd_uint(rd, &number) &&
+               (*name = cs_names_at(names, number, len)) != NULL;
+    }
+    return s_rd_str(rd, name, len);
+}
+
 /*  A copy of a str as a NUL-terminated name, if it is valid. */
 static bool
 s_rd_name(s_rd_t *rd, bool (*valid)(const char *, size_t), char *out,
@@ -1132,7 +1231,8 @@ s_rd_stamp(s_rd_t *rd, bool stored, cs_stamp_t *stamp, uint64_t *seq)
  *  field's own stamp or seq only where it differs from the default, and
  *  the default the one s_default chooses. */
 static bool
-s_to_record(s_rd_t *rd, cs_codec_form_t form, cs_record_t *rec)
+s_to_record(s_rd_t *rd, cs_codec_form_t form, const cs_names_t *names,
+            cs_record_t *rec)
 {
     bool stored = form == CS_CODEC_STORED;
     uint64_t items, tag;
@@ -1179,7 +1279,8 @@ s_to_record(s_rd_t *rd, cs_codec_form_t form, cs_record_t *rec)
         cs_value_t value;
         cs_stamp_t stamp = default_stamp;
         uint64_t seq = default_seq;
-        if (!s_rd_str(rd, &name, &name_len) || !s_rd_value(rd, &value) ||
+        if (!s_rd_field_name(rd, names, &name, &name_len) ||
+            !s_rd_value(rd, &value) ||
             (own_stamp &&
              (!s_rd_uint(rd, &stamp.hlc) || !s_rd_uint(rd, &stamp.origin) ||
               cs_stamp_compare(stamp, default_stamp) == 0)) ||
@@ -1215,15 +1316,29 @@ s_decode(const void *data, size_t len, s_convert_fn *convert, void *arg)
 }
 
 typedef struct {
-    cs_codec_form_t form; /* expected form */
-    cs_record_t *record;  /* built here */
+    cs_codec_form_t form;    /* expected form */
+    const cs_names_t *names; /* numbered names (stored form), or NULL */
+    cs_record_t *record;     /* built here */
 } s_record_arg_t;
 
 static bool
 s_convert_record(s_rd_t *rd, void *arg)
 {
     s_record_arg_t *self = arg;
-    return s_to_record(rd, self->form, self->record);
+    return s_to_record(rd, self->form, self->names, self->record);
+}
+
+static int
+s_decode_record(const void *data, size_t len, cs_codec_form_t form,
+                const cs_names_t *names, cs_record_t **rec_out)
+{
+    s_record_arg_t arg = { form, names, cs_record_new() };
+    int rc = s_decode(data, len, s_convert_record, &arg);
+    if (rc != CS_OK) {
+        cs_record_destroy(&arg.record);
+    }
+    *rec_out = arg.record;
+    return rc;
 }
 
 int
@@ -1232,13 +1347,16 @@ cs_codec_decode_record(const void *data, size_t len, cs_codec_form_t form,
 {
     assert(rec_out);
     assert(form == CS_CODEC_CANONICAL || form == CS_CODEC_STORED);
-    s_record_arg_t arg = { form, cs_record_new() };
-    int rc = s_decode(data, len, s_convert_record, &arg);
-    if (rc != CS_OK) {
-        cs_record_destroy(&arg.record);
-    }
-    *rec_out = arg.record;
-    return rc;
+    return s_decode_record(data, len, form, NULL, rec_out);
+}
+
+int
+cs_codec_decode_stored(const void *data, size_t len, const cs_names_t *names,
+                       cs_record_t **rec_out)
+{
+    assert(names);
+    assert(rec_out);
+    return s_decode_record(data, len, CS_CODEC_STORED, names, rec_out);
 }
 
 static bool
@@ -1254,7 +1372,7 @@ s_convert_delta(s_rd_t *rd, void *arg)
     }
     delta->canonical = rd->p + rd->pos; /* the record is the rest */
     delta->canonical_len = rd->len - rd->pos;
-    return s_to_record(rd, CS_CODEC_CANONICAL, delta->record);
+    return s_to_record(rd, CS_CODEC_CANONICAL, NULL, delta->record);
 }
 
 int

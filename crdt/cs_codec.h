@@ -27,6 +27,10 @@
  *  Fields written together (one seeded row, one edit) share a stamp, so
  *  most fields are just [name, value]. A delta is [collection, id,
  *  canonical record].
+ *  - name: a str; in the stored form, where a store's name dictionary
+ *    (cs_names) gives the name a number, that number instead (a uint).
+ *    Functions that take a cs_names_t write every name the dictionary
+ *    numbers as its number, and read both spellings.
  *
  *  The decoders take untrusted bytes. Before anything is allocated they walk
  *  the input and check every length and count against the bytes that remain
@@ -47,6 +51,7 @@
 #include <stdint.h>
 
 #include "crdt/cs_err.h"
+#include "crdt/cs_names.h"
 #include "crdt/cs_record.h"
 
 /** Largest encoded record or delta, in bytes (8 MiB). */
@@ -88,11 +93,24 @@ typedef struct {
 void cs_codec_encode_record(const cs_record_t *rec, cs_codec_form_t form,
                             cs_buf_t *out);
 
+/** cs_codec_encode_record in the stored form, names numbered by @p names:
+ *  a name without a number gets the next one (unless @p names is full),
+ *  which the caller must save with the record. */
+void cs_codec_encode_stored(const cs_record_t *rec, cs_names_t *names,
+                            cs_buf_t *out);
+
 /** Decode @p len bytes at @p data, which must hold exactly one record in
- *  @p form. On success *@p rec_out is a new record the caller owns.
- *  @return CS_OK or CS_EPROTO. */
+ *  @p form, every name spelt out. On success *@p rec_out is a new record
+ *  the caller owns. @return CS_OK or CS_EPROTO. */
 CS_NODISCARD int cs_codec_decode_record(const void *data, size_t len,
                                         cs_codec_form_t form,
+                                        cs_record_t **rec_out);
+
+/** cs_codec_decode_record of a stored record whose names may be numbers
+ *  of @p names. @return CS_OK, or CS_EPROTO (also for a number @p names
+ *  lacks). */
+CS_NODISCARD int cs_codec_decode_stored(const void *data, size_t len,
+                                        const cs_names_t *names,
                                         cs_record_t **rec_out);
 
 /** The field names of a bulk load, checked once (valid names, strictly
@@ -125,33 +143,39 @@ CS_NODISCARD int cs_codec_encode_fields(const cs_codec_fields_t *fields,
 /** Append to @p out the stored form of the record whose canonical form is
  *  the @p len bytes at @p canonical, every part of it changed at @p seq:
  *  what decoding it, cs_record_set_seq(@p seq) and encoding it stored
- *  would give, without building the record. For bulk loads of records new
- *  to a store. The input must come from cs_codec_encode_record: its shape
- *  is checked, its content is not (it is not for untrusted bytes).
- *  @return CS_OK, or CS_EPROTO (then @p out is as before). */
+ *  (cs_codec_encode_stored with @p names, or cs_codec_encode_record if
+ *  NULL) would give, without building the record. For bulk loads of
+ *  records new to a store. The input must come from
+ *  cs_codec_encode_record: its shape is checked, its content is not (it is
+ *  not for untrusted bytes). @return CS_OK, or CS_EPROTO (then @p out is
+ *  as before). */
 CS_NODISCARD int cs_codec_stored_from_canonical(const void *canonical,
                                                 size_t len, uint64_t seq,
+                                                cs_names_t *names,
                                                 cs_buf_t *out);
 
 /** True if the stored record @p stored (@p stored_len bytes) is exactly
  *  the record whose canonical form is @p canonical, with one seq for all
- *  its parts: as cs_codec_stored_from_canonical would store it. A cheap
- *  "nothing to do" test for a re-seeded row (no decoding); false says
- *  nothing (the record may still hold the same values). @p scratch is
- *  working space. Never fails. */
+ *  its parts: as cs_codec_stored_from_canonical would store it with
+ *  @p names (which get no new numbers here). A cheap "nothing to do" test
+ *  for a re-seeded row (no decoding); false says nothing (the record may
+ *  still hold the same values). @p scratch is working space. Never fails.
+ */
 bool cs_codec_stored_matches(const void *stored, size_t stored_len,
                              const void *canonical, size_t canonical_len,
-                             cs_buf_t *scratch);
+                             cs_names_t *names, cs_buf_t *scratch);
 
 /** Append to @p out the canonical form of the stored record at @p stored
- *  (@p len bytes) if one seq is that of all its parts, and give that seq
- *  in *@p seq: the inverse of cs_codec_stored_from_canonical, without
- *  building the record. For a store serving its own records: the shape is
- *  checked, the content is not (cs_codec_decode_record checks both).
+ *  (@p len bytes; numbered names are those of @p names, NULL if none) if
+ *  one seq is that of all its parts, and give that seq in *@p seq: the
+ *  inverse of cs_codec_stored_from_canonical, without building the
+ *  record. For a store serving its own records: the shape is checked, the
+ *  content is not (cs_codec_decode_stored checks both).
  *  @return CS_OK; CS_EPROTO if the record has parts at different seqs, has
- *  no part, or is not a stored record of that shape (then @p out is as
- *  before). */
+ *  no part, has a number @p names lack, or is not a stored record of that
+ *  shape (then @p out is as before). */
 CS_NODISCARD int cs_codec_canonical_from_stored(const void *stored, size_t len,
+                                                cs_names_t *names,
                                                 uint64_t *seq, cs_buf_t *out);
 
 /** Append the delta (@p collection, @p id, the record whose canonical

@@ -2,8 +2,11 @@
  *  metadata and digests.
  *  SPDX-License-Identifier: MIT
  *
- *  On-disk layout (schema version 2), all integers big-endian:
- *  - "records": collection \0 id -> cs_codec CS_CODEC_STORED record.
+ *  On-disk layout (schema version 3), all integers big-endian:
+ *  - "records": collection \0 id -> cs_codec CS_CODEC_STORED record, its
+ *               field names numbered by "names".
+ *  - "names":   u32 number -> field name: the dictionary of cs_names,
+ *               numbers from 0 without gaps, only ever appended to.
  *  - "feed":    u64 seq -> record key. Each record once, at its largest seq
  *               (cs_record_max_seq), so the feed is as long as "records".
  *  - "peers":   u64 peer id -> u64 epoch, u64 cursor, u64 base. Readers
@@ -16,9 +19,14 @@
  *               (so a walk over "meta" must not expect u64 values only).
  *
  *  Version 1, written by development builds only, stored a stamp with
- *  every field (version 2: a record-level default stamp). There was no
- *  release with it, so there is no migration: such a store is refused and
- *  must be re-created.
+ *  every field (version 2: a record-level default stamp); version 2 spelt
+ *  out every field name in every record (version 3: "names"). There was no
+ *  release with either, so there is no migration: such a store is refused
+ *  and must be re-created.
+ *
+ *  Every transaction begins by loading the names other processes saved
+ *  since (s_names_load); a write saves the names it numbered with its
+ *  records, and forgets them if it does not commit (s_write).
  *
  *  Every write goes through s_write, which runs a callback inside one write
  *  transaction and, when the map fills up (from a put or from the commit),
@@ -48,6 +56,7 @@
 #define S_DB_FEED    "feed"
 #define S_DB_PEERS   "peers"
 #define S_DB_META    "meta"
+#define S_DB_NAMES   "names"
 
 #define S_META_NODE_ID   "node_id"
 #define S_META_EPOCH     "epoch"
@@ -74,6 +83,10 @@ struct cs_store {
     MDB_dbi peers;                /* big-endian peer id -> epoch, cursor;
                                      peer id, epoch, first -> last (runs) */
     MDB_dbi meta;                 /* name -> big-endian u64 */
+    MDB_dbi names_dbi;            /* big-endian u32 -> field name */
+    cs_names_t *names;            /* what "names" held at our last look,
+                                     plus what the open write added;
+                                     NULL until the store is open */
     uint64_t node_id;             /* this node, from meta */
     uint64_t epoch;               /* this environment, from meta */
     bool read_only;               /* opened with MDB_RDONLY */
@@ -257,13 +270,22 @@ s_key_split(const MDB_val *key, char collection[CS_COLLECTION_MAX + 1],
 
 /*  Begin a transaction. If another process grew the map past ours
  *  (MDB_MAP_RESIZED), adopt its size and try again. */
+static int s_names_load(cs_store_t *self, MDB_txn *txn);
+
 static int
 s_txn_begin(cs_store_t *self, unsigned int flags, MDB_txn **txn)
 {
     for (int tries = 0; tries < S_RESIZED_TRIES; tries++) {
         int rc = mdb_txn_begin(self->env, NULL, flags, txn);
         if (rc != MDB_MAP_RESIZED) {
-            return s_from_mdb(rc, "mdb_txn_begin");
+            rc = s_from_mdb(rc, "mdb_txn_begin");
+            if (rc == CS_OK && self->names) {
+                rc = s_names_load(self, *txn);
+                if (rc != CS_OK) {
+                    mdb_txn_abort(*txn);
+                }
+            }
+            return rc;
         }
         if (self->in_callback > 0) {
             /* A scan's transaction is open: remapping now is illegal. */
@@ -327,6 +349,91 @@ s_del(s_txn_t *t, MDB_dbi dbi, MDB_val *key)
         t->mdb_rc = rc;
     }
     return s_from_mdb(rc, "mdb_del");
+}
+
+/* ---------------- field names ---------------- */
+
+#define S_NAME_KEY 4u /* big-endian u32 number */
+
+/*  Take in the names saved since we last looked (by another process, or
+ *  by our own writes before a reopen): the dictionary only grows, so they
+ *  are the entries past ours. A read of an older snapshot may see fewer
+ *  entries than we hold; those it sees are ours too. */
+static int
+s_names_load(cs_store_t *self, MDB_txn *txn)
+{
+    MDB_stat st;
+    int rc = mdb_stat(txn, self->names_dbi, &st);
+    if (rc != MDB_SUCCESS) {
+        return s_from_mdb(rc, "mdb_stat (names)");
+    }
+    size_t have = cs_names_count(self->names);
+    if (st.ms_entries <= have) {
+        return CS_OK;
+    }
+    MDB_cursor *cursor;
+    rc = mdb_cursor_open(txn, self->names_dbi, &cursor);
+    if (rc != MDB_SUCCESS) {
+        return s_from_mdb(rc, "mdb_cursor_open (names)");
+    }
+    uint8_t first[S_NAME_KEY];
+    s_be_put(first, sizeof first, have);
+    MDB_val key = { sizeof first, first }, val;
+    rc = mdb_cursor_get(cursor, &key, &val, MDB_SET_RANGE);
+    for (size_t n = have; n < st.ms_entries && rc == MDB_SUCCESS; n++) {
+        uint8_t want[S_NAME_KEY];
+        s_be_put(want, sizeof want, n);
+        if (key.mv_size != S_NAME_KEY ||
+            memcmp(key.mv_data, want, S_NAME_KEY) != 0 ||
+            cs_names_add(self->names, val.mv_data, val.mv_size) != CS_OK) {
+            s_log("names: entry %zu is missing, misplaced or not a new "
+                  "field name",
+                  n);
+            mdb_cursor_close(cursor);
+            cs_names_truncate(self->names, have);
+            return CS_ECORRUPT;
+        }
+        if (n + 1 < st.ms_entries) {
+            rc = mdb_cursor_get(cursor, &key, &val, MDB_NEXT);
+        }
+    }
+    mdb_cursor_close(cursor);
+    if (rc != MDB_SUCCESS) {
+        cs_names_truncate(self->names, have);
+        return rc == MDB_NOTFOUND ? CS_ECORRUPT
+                                  : s_from_mdb(rc, "mdb_cursor_get (names)");
+    }
+    return CS_OK;
+}
+
+/*  Save the names the write numbered, those from @p from on. */
+static int
+s_names_save(s_txn_t *t, size_t from)
+{
+    cs_names_t *names = t->store->names;
+    for (size_t n = from; n < cs_names_count(names); n++) {
+        uint8_t number[S_NAME_KEY];
+        s_be_put(number, sizeof number, n);
+        size_t len;
+        const char *name = cs_names_at(names, n, &len);
+        MDB_val key = { sizeof number, number };
+        MDB_val val = { len, (void *) (uintptr_t) name };
+        int rc = s_put(t, t->store->names_dbi, &key, &val, MDB_APPEND);
+        if (rc != CS_OK) {
+            return rc;
+        }
+    }
+    return CS_OK;
+}
+
+/*  Forget the names of a write that did not commit, those from @p from
+ *  on: another process may give their numbers to other names. */
+static void
+s_names_forget(cs_store_t *self, size_t from)
+{
+    if (self->names) {
+        cs_names_truncate(self->names, from);
+    }
 }
 
 /*  Grow the map for a retry: double it, capped at map_size_max.
@@ -395,9 +502,14 @@ s_write(cs_store_t *self, s_write_fn *fn, void *arg)
         if (rc != CS_OK) {
             return rc;
         }
+        size_t names_before = self->names ? cs_names_count(self->names) : 0;
         rc = fn(&t, arg);
+        if (rc == CS_OK && self->names) {
+            rc = s_names_save(&t, names_before);
+        }
         if (rc != CS_OK) {
             mdb_txn_abort(t.txn);
+            s_names_forget(self, names_before);
             if (t.mdb_rc != MDB_MAP_FULL) {
                 return rc;
             }
@@ -407,6 +519,7 @@ s_write(cs_store_t *self, s_write_fn *fn, void *arg)
             if (mdb_rc == MDB_SUCCESS) {
                 return CS_OK;
             }
+            s_names_forget(self, names_before);
             if (mdb_rc != MDB_MAP_FULL) {
                 rc = s_from_mdb(mdb_rc, "mdb_txn_commit");
                 if (mdb_rc == EIO) {
@@ -459,10 +572,11 @@ s_meta_put(s_txn_t *t, const char *name, uint64_t value)
 
 /*  Decode the stored value @p v of the record at key @p k. */
 static int
-s_record_decode(const MDB_val *k, const MDB_val *v, cs_record_t **rec_out)
+s_record_decode(const cs_store_t *self, const MDB_val *k, const MDB_val *v,
+                cs_record_t **rec_out)
 {
-    int rc = cs_codec_decode_record(v->mv_data, v->mv_size, CS_CODEC_STORED,
-                                    rec_out);
+    int rc =
+        cs_codec_decode_stored(v->mv_data, v->mv_size, self->names, rec_out);
     if (rc != CS_OK) {
         s_log("undecodable record (%zu-byte key, %zu-byte value): %s",
               k->mv_size, v->mv_size, cs_strerror(rc));
@@ -482,7 +596,7 @@ s_record_load(s_txn_t *t, const s_key_t *key, cs_record_t **rec_out)
     if (rc != CS_OK) {
         return rc;
     }
-    return s_record_decode(&k, &v, rec_out);
+    return s_record_decode(t->store, &k, &v, rec_out);
 }
 
 /*  Cursors on "records" and "feed" for a run of appends (MDB_APPEND puts
@@ -523,7 +637,7 @@ s_record_store(s_txn_t *t, const s_key_t *key, const cs_record_t *rec,
                cs_buf_t *buf)
 {
     cs_buf_reset(buf);
-    cs_codec_encode_record(rec, CS_CODEC_STORED, buf);
+    cs_codec_encode_stored(rec, t->store->names, buf);
     return s_record_put(t, key, buf, old_seq, new_seq, flags, NULL);
 }
 
@@ -578,7 +692,7 @@ s_env_open(cs_store_t *self, const char *dir, uint64_t map_size)
         self->env = NULL;
         return s_from_mdb(rc, "mdb_env_create");
     }
-    rc = mdb_env_set_maxdbs(self->env, 4);
+    rc = mdb_env_set_maxdbs(self->env, 5);
     if (rc == MDB_SUCCESS) {
         if (map_size > SIZE_MAX) {
             map_size = s_page_round(SIZE_MAX / 2);
@@ -653,6 +767,9 @@ s_create_cb(s_txn_t *t, void *arg)
 {
     const s_create_t *ctx = arg;
     int rc = s_dbis_open(t, MDB_CREATE);
+    if (rc == CS_OK) {
+        rc = s_dbi_open(t, S_DB_NAMES, MDB_CREATE, &t->store->names_dbi);
+    }
     if (rc != CS_OK) {
         return rc;
     }
@@ -765,6 +882,14 @@ s_open_meta(cs_store_t *self, const char *dir)
     if (rc == CS_OK) {
         rc = s_meta_get(&t, S_META_EPOCH, &self->epoch);
     }
+    if (rc == CS_OK) {
+        rc = s_dbi_open(&t, S_DB_NAMES, 0, &self->names_dbi);
+        if (rc == CS_ENOENT) {
+            s_log("store has schema version %u but no \"%s\"",
+                  CS_STORE_SCHEMA_VERSION, S_DB_NAMES);
+            rc = CS_ECORRUPT;
+        }
+    }
     if (rc != CS_OK) {
         goto out_abort;
     }
@@ -826,6 +951,9 @@ cs_store_open(const char *dir, const cs_store_opts_t *opts, cs_store_t **self_p)
     if (rc == CS_OK) {
         rc = s_open_meta(self, dir);
     }
+    if (rc == CS_OK) {
+        self->names = cs_names_new(); /* loaded by each transaction */
+    }
     if (rc != CS_OK) {
         cs_store_destroy(&self);
         return rc;
@@ -844,6 +972,7 @@ cs_store_destroy(cs_store_t **self_p)
     if (self->env) {
         mdb_env_close(self->env);
     }
+    cs_names_destroy(&self->names);
     free(self);
     *self_p = NULL;
 }
@@ -1168,7 +1297,7 @@ s_records_walk(cs_store_t *self, const char *collection, s_visit_fn *visit,
             break;
         }
         cs_record_t *rec = NULL;
-        rc = s_record_decode(&key, &val, &rec);
+        rc = s_record_decode(self, &key, &val, &rec);
         if (rc != CS_OK) {
             goto out_close;
         }
@@ -1457,12 +1586,12 @@ s_feed_stored(s_txn_t *t, const MDB_val *key, uint64_t seq, MDB_val *stored)
  *  after @p base less those at seqs of @p runs. *@p delta is NULL if that
  *  leaves nothing. */
 static int
-s_feed_delta(const MDB_val *key, const MDB_val *stored, uint64_t base,
-             s_runs_t *runs, cs_record_t **delta)
+s_feed_delta(const cs_store_t *self, const MDB_val *key, const MDB_val *stored,
+             uint64_t base, s_runs_t *runs, cs_record_t **delta)
 {
     *delta = NULL;
     cs_record_t *rec = NULL;
-    int rc = s_record_decode(key, stored, &rec);
+    int rc = s_record_decode(self, key, stored, &rec);
     if (rc != CS_OK) {
         return rc;
     }
@@ -1485,21 +1614,21 @@ s_feed_delta(const MDB_val *key, const MDB_val *stored, uint64_t base,
  *  seq (written in one go: most of them) is converted from its stored
  *  bytes, not decoded and encoded again. */
 static int
-s_feed_canonical(const MDB_val *key, const MDB_val *stored, uint64_t base,
-                 s_runs_t *runs, cs_buf_t *buf, bool *have)
+s_feed_canonical(cs_store_t *self, const MDB_val *key, const MDB_val *stored,
+                 uint64_t base, s_runs_t *runs, cs_buf_t *buf, bool *have)
 {
     *have = false;
     cs_buf_reset(buf);
     uint64_t at = 0;
-    if (cs_codec_canonical_from_stored(stored->mv_data, stored->mv_size, &at,
-                                       buf) == CS_OK) {
+    if (cs_codec_canonical_from_stored(stored->mv_data, stored->mv_size,
+                                       self->names, &at, buf) == CS_OK) {
         /* one seq: all of it is after base (it is the feed seq), and
          * either all of it or none is the puller's */
         *have = at > base && !(runs->n && s_runs_have(runs, at));
         return CS_OK;
     }
     cs_record_t *delta = NULL;
-    int rc = s_feed_delta(key, stored, base, runs, &delta);
+    int rc = s_feed_delta(self, key, stored, base, runs, &delta);
     if (rc == CS_OK && delta) {
         cs_codec_encode_record(delta, CS_CODEC_CANONICAL, buf);
         *have = true;
@@ -1577,10 +1706,10 @@ s_changes(cs_store_t *self, const cs_store_puller_t *to, uint64_t base,
                 rc = s_feed_stored(&t, &val, seq, &stored);
             }
             if (rc == CS_OK) {
-                rc = canonical_fn
-                         ? s_feed_canonical(&val, &stored, base, &runs, &buf,
-                                            &have)
-                         : s_feed_delta(&val, &stored, base, &runs, &delta);
+                rc = canonical_fn ? s_feed_canonical(self, &val, &stored, base,
+                                                     &runs, &buf, &have)
+                                  : s_feed_delta(self, &val, &stored, base,
+                                                 &runs, &delta);
             }
             if (rc != CS_OK) {
                 goto out_close;
@@ -1676,7 +1805,7 @@ cs_store_matches(cs_store_t *self, const char *collection, const char *id,
         cs_buf_t scratch;
         cs_buf_init(&scratch);
         *same = cs_codec_stored_matches(v.mv_data, v.mv_size, canonical, len,
-                                        &scratch);
+                                        self->names, &scratch);
         cs_buf_fini(&scratch);
     }
     mdb_txn_abort(t.txn);
@@ -1758,8 +1887,8 @@ s_merge_new(s_txn_t *t, s_merge_t *m, const s_key_t *key,
     }
     uint64_t seq = m->head + 1;
     cs_buf_reset(m->buf);
-    int rc = cs_codec_stored_from_canonical(delta->canonical,
-                                            delta->canonical_len, seq, m->buf);
+    int rc = cs_codec_stored_from_canonical(
+        delta->canonical, delta->canonical_len, seq, t->store->names, m->buf);
     if (rc != CS_OK) {
         s_log("a delta's canonical bytes do not fit its record");
         return CS_EINVAL;
@@ -2277,7 +2406,7 @@ s_append_cb(s_txn_t *t, void *arg)
         uint64_t seq = m.head + 1;
         cs_buf_reset(m.buf);
         if (cs_codec_stored_from_canonical(item->canonical, item->len, seq,
-                                           m.buf) != CS_OK) {
+                                           t->store->names, m.buf) != CS_OK) {
             rc = CS_EINVAL;
             break;
         }

@@ -43,7 +43,7 @@
 #include "crdt/cs_record.h"
 #include "crdt/cs_value.h"
 
-#define CS_STORE_SCHEMA_VERSION      2u
+#define CS_STORE_SCHEMA_VERSION      3u
 #define CS_STORE_MAPSIZE_DEFAULT     (UINT64_C(1) << 30) /* 1 GiB */
 #define CS_STORE_MAPSIZE_MAX_DEFAULT (UINT64_C(1) << 40) /* 1 TiB */
 #define CS_STORE_DIGEST_BYTES        32u

@@ -2679,18 +2679,18 @@ test_codec_stored_from_canonical_refuses_other_shapes(void **state)
     cs_buf_append(&out, "keep", 4);
     /* the stored form, every truncation before the fields, an empty input */
     assert_int_equal(
-        cs_codec_stored_from_canonical(stored.data, stored.len, 1, &out),
+        cs_codec_stored_from_canonical(stored.data, stored.len, 1, NULL, &out),
         CS_EPROTO);
     for (size_t len = 0; len <= 9; len++) {
         assert_int_equal(
-            cs_codec_stored_from_canonical(canon.data, len, 1, &out),
+            cs_codec_stored_from_canonical(canon.data, len, 1, NULL, &out),
             CS_EPROTO);
     }
     assert_int_equal(out.len, 4);
     assert_memory_equal(out.data, "keep", 4);
     /* and the whole one converts */
     assert_int_equal(
-        cs_codec_stored_from_canonical(canon.data, canon.len, 200, &out),
+        cs_codec_stored_from_canonical(canon.data, canon.len, 200, NULL, &out),
         CS_OK);
     cs_record_set_seq(rec, 200);
     cs_buf_reset(&stored);
@@ -2758,23 +2758,23 @@ test_codec_canonical_from_stored_inverts_stored_from_canonical(void **state)
         cs_codec_encode_record(shapes[k], CS_CODEC_CANONICAL, &want);
         uint64_t seq = 0;
         cs_buf_append(&out, "keep", 4);
-        assert_int_equal(
-            cs_codec_canonical_from_stored(stored.data, stored.len, &seq, &out),
-            CS_OK);
+        assert_int_equal(cs_codec_canonical_from_stored(stored.data, stored.len,
+                                                        NULL, &seq, &out),
+                         CS_OK);
         assert_int_equal(seq, 4000000000u + k);
         assert_int_equal(out.len, 4 + want.len);
         assert_memory_equal(out.data + 4, want.data, want.len);
-        assert_int_equal(
-            cs_codec_stored_from_canonical(out.data + 4, want.len, seq, &back),
-            CS_OK);
+        assert_int_equal(cs_codec_stored_from_canonical(out.data + 4, want.len,
+                                                        seq, NULL, &back),
+                         CS_OK);
         assert_int_equal(back.len, stored.len);
         assert_memory_equal(back.data, stored.data, stored.len);
         /* every truncation is refused */
         for (size_t len = 0; len < stored.len; len++) {
             cs_buf_reset(&out);
-            assert_int_equal(
-                cs_codec_canonical_from_stored(stored.data, len, &seq, &out),
-                CS_EPROTO);
+            assert_int_equal(cs_codec_canonical_from_stored(stored.data, len,
+                                                            NULL, &seq, &out),
+                             CS_EPROTO);
             assert_int_equal(out.len, 0);
         }
     }
@@ -2787,9 +2787,9 @@ test_codec_canonical_from_stored_inverts_stored_from_canonical(void **state)
         cs_codec_encode_record(
             refused[k], k == 1 ? CS_CODEC_CANONICAL : CS_CODEC_STORED, &stored);
         uint64_t seq = 77;
-        assert_int_equal(
-            cs_codec_canonical_from_stored(stored.data, stored.len, &seq, &out),
-            CS_EPROTO);
+        assert_int_equal(cs_codec_canonical_from_stored(stored.data, stored.len,
+                                                        NULL, &seq, &out),
+                         CS_EPROTO);
         assert_int_equal(out.len, 0);
         assert_int_equal(seq, 77);
     }
@@ -2800,9 +2800,9 @@ test_codec_canonical_from_stored_inverts_stored_from_canonical(void **state)
     cs_buf_reset(&stored);
     cs_codec_encode_record(late, CS_CODEC_STORED, &stored);
     uint64_t seq = 0;
-    assert_int_equal(
-        cs_codec_canonical_from_stored(stored.data, stored.len, &seq, &out),
-        CS_EPROTO);
+    assert_int_equal(cs_codec_canonical_from_stored(stored.data, stored.len,
+                                                    NULL, &seq, &out),
+                     CS_EPROTO);
     /* a delta from canonical bytes is the delta of the record */
     cs_buf_reset(&want);
     cs_buf_reset(&out);
@@ -2828,6 +2828,102 @@ test_codec_canonical_from_stored_inverts_stored_from_canonical(void **state)
     cs_buf_fini(&want);
     cs_buf_fini(&out);
     cs_buf_fini(&back);
+}
+
+/* The stored form with a name dictionary writes each name as its number
+ * (new names get the next ones), reads both spellings, and refuses a
+ * number the dictionary lacks; a full dictionary leaves new names spelt
+ * out. */
+static void
+test_codec_stored_numbers_names(void **state)
+{
+    (void) state;
+    cs_record_t *rec = cs_record_new();
+    s_set(rec, "Id", cs_value_str("0035g00000ABCDEFAA"), s_at(1, NODE_A), 5);
+    s_set(rec, "Email", cs_value_str("a@b.c"), s_at(1, NODE_A), 5);
+    s_set(rec, "Phone", cs_value_nil(), s_at(2, NODE_B), 5);
+    cs_names_t *names = cs_names_new();
+    cs_buf_t spelt, numbered, canon, out;
+    cs_buf_init(&spelt);
+    cs_buf_init(&numbered);
+    cs_buf_init(&canon);
+    cs_buf_init(&out);
+    cs_codec_encode_record(rec, CS_CODEC_STORED, &spelt);
+    cs_codec_encode_record(rec, CS_CODEC_CANONICAL, &canon);
+    cs_codec_encode_stored(rec, names, &numbered);
+    /* in name order: Email 0, Id 1, Phone 2; one byte each instead of
+     * 1 + 5, 1 + 2 and 1 + 5 */
+    assert_int_equal(cs_names_count(names), 3);
+    size_t len;
+    assert_memory_equal(cs_names_at(names, 0, &len), "Email", 5);
+    assert_memory_equal(cs_names_at(names, 2, &len), "Phone", 5);
+    assert_int_equal(numbered.len + 12, spelt.len);
+    cs_record_t *back = NULL;
+    for (int k = 0; k < 2; k++) {
+        const cs_buf_t *in = k ? &spelt : &numbered;
+        assert_int_equal(
+            cs_codec_decode_stored(in->data, in->len, names, &back), CS_OK);
+        assert_true(cs_record_equal(back, rec));
+        assert_int_equal(cs_record_max_seq(back), 5);
+        cs_record_destroy(&back);
+    }
+    /* a number without the dictionary, or past it */
+    assert_int_equal(cs_codec_decode_record(numbered.data, numbered.len,
+                                            CS_CODEC_STORED, &back),
+                     CS_EPROTO);
+    cs_names_t *short_names = cs_names_new();
+    assert_int_equal(cs_names_add(short_names, "Email", 5), CS_OK);
+    assert_int_equal(cs_names_add(short_names, "Id", 2), CS_OK);
+    assert_int_equal(
+        cs_codec_decode_stored(numbered.data, numbered.len, short_names, &back),
+        CS_EPROTO);
+    assert_null(back);
+    uint64_t seq = 0;
+    cs_buf_append(&out, "keep", 4);
+    assert_int_equal(cs_codec_canonical_from_stored(numbered.data, numbered.len,
+                                                    short_names, &seq, &out),
+                     CS_EPROTO);
+    assert_int_equal(out.len, 4);
+    /* the shortcuts: numbered bytes from and to the canonical ones */
+    cs_buf_reset(&out);
+    assert_int_equal(cs_codec_canonical_from_stored(numbered.data, numbered.len,
+                                                    names, &seq, &out),
+                     CS_OK);
+    assert_int_equal(seq, 5);
+    assert_int_equal(out.len, canon.len);
+    assert_memory_equal(out.data, canon.data, canon.len);
+    cs_buf_reset(&out);
+    assert_int_equal(
+        cs_codec_stored_from_canonical(canon.data, canon.len, 5, names, &out),
+        CS_OK);
+    assert_int_equal(out.len, numbered.len);
+    assert_memory_equal(out.data, numbered.data, numbered.len);
+    /* matching numbers no name: with a dictionary that lacks them, the
+     * numbered bytes do not match, and it stays as it was */
+    assert_true(cs_codec_stored_matches(numbered.data, numbered.len, canon.data,
+                                        canon.len, names, &out));
+    assert_false(cs_codec_stored_matches(
+        numbered.data, numbered.len, canon.data, canon.len, short_names, &out));
+    assert_int_equal(cs_names_count(short_names), 2);
+    /* a full dictionary spells new names out */
+    cs_names_t *full = cs_names_new();
+    char name[32];
+    for (uint32_t n = 0; n < CS_NAMES_MAX; n++) {
+        snprintf(name, sizeof name, "f%u", n);
+        assert_int_equal(cs_names_add(full, name, strlen(name)), CS_OK);
+    }
+    cs_buf_reset(&out);
+    cs_codec_encode_stored(rec, full, &out);
+    assert_int_equal(out.len, spelt.len);
+    assert_memory_equal(out.data, spelt.data, spelt.len);
+    cs_names_destroy(&full);
+    cs_names_destroy(&short_names);
+    cs_names_destroy(&names);
+    cs_buf_fini(&spelt);
+    cs_buf_fini(&numbered);
+    cs_buf_fini(&canon);
+    cs_buf_fini(&out);
+    cs_record_destroy(&rec);
 }
 
 int
@@ -2879,6 +2975,7 @@ main(void)
         cmocka_unit_test(test_codec_delta_decode_rejects_every_single_defect),
         cmocka_unit_test(test_codec_delta_decode_rejects_truncated_real_deltas),
         cmocka_unit_test(test_codec_stored_from_canonical_refuses_other_shapes),
+        cmocka_unit_test(test_codec_stored_numbers_names),
         cmocka_unit_test(
             test_codec_canonical_from_stored_inverts_stored_from_canonical),
         cmocka_unit_test(test_codec_encode_fields_refuses_bad_fields),

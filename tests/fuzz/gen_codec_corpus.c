@@ -2,10 +2,10 @@
  *  SPDX-License-Identifier: MIT
  *
  *  Usage: gen_codec_corpus DIR
- *  Writes valid records (both forms) and deltas made with cs_codec, a few
- *  truncations of them, and the msgpack length bombs every decoder must
- *  refuse cheaply. Re-run it after a format change; the files are kept in
- *  tests/fuzz/fuzz_codec_decode.in/.
+ *  Writes valid records (both forms, and stored with numbered names) and
+ *  deltas made with cs_codec, a few truncations of them, and the msgpack
+ *  length bombs every decoder must refuse cheaply. Re-run it after a format
+ * change; the files are kept in tests/fuzz/fuzz_codec_decode.in/.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -130,6 +130,29 @@ main(int argc, char **argv)
     s_set(seeded, "col03", cs_value_str("edited"), 60000, 9, 2);
     s_write_record("seeded", seeded, true);
     s_write_delta("seeded", "contacts", "0035g00000SEEDEDAA", seeded);
+
+    /* a stored record with numbered names, numbered as in the fuzz
+     * target's dictionary (Id, a, b, LastName), one edited since */
+    cs_record_t *numbered = cs_record_new();
+    s_set(numbered, "Id", cs_value_str("0035g00000SEEDEDAA"), 0, 7, 1);
+    s_set(numbered, "LastName", cs_value_str("M\xc3\xbcller"), 0, 7, 1);
+    s_set(numbered, "a", cs_value_int(1), 0, 7, 1);
+    s_set(numbered, "b", cs_value_str("edited"), 60000, 9, 2);
+    cs_names_t *names = cs_names_new();
+    const char *dict[] = { "Id", "a", "b", "LastName" };
+    for (size_t n = 0; n < 4; n++) {
+        if (cs_names_add(names, dict[n], strlen(dict[n])) != CS_OK) {
+            abort();
+        }
+    }
+    cs_buf_t buf;
+    cs_buf_init(&buf);
+    cs_codec_encode_stored(numbered, names, &buf);
+    s_write("record-numbered-stored", buf.data, buf.len);
+    s_write("truncated-numbered-stored", buf.data, buf.len - 1);
+    cs_buf_fini(&buf);
+    cs_names_destroy(&names);
+    cs_record_destroy(&numbered);
     s_write_delta("empty", "accounts", "A-1", empty);
 
     /* Length bombs and other hostile bytes. RAW() keeps the length of a

@@ -1124,6 +1124,29 @@ test_store_scan_and_count_match_whole_collection_names(void **state)
 
 /* ---------------- map size ---------------- */
 
+/* A write that fails forgets the field names it numbered: the next write
+ * numbers its own from where the saved ones end, and a reopened store
+ * (or another process) reads them. */
+static void
+test_store_failed_write_forgets_its_names(void **state)
+{
+    s_fix_t *fix = *state;
+    cs_store_opts_t opts = s_opts(fix);
+    opts.map_size = UINT64_C(256) * 1024;
+    opts.map_size_max = UINT64_C(256) * 1024;
+    s_reopen(fix, &opts);
+    assert_int_equal(s_put(fix->store, "c", "first", "Id", "1"), CS_OK);
+    static char big[300 * 1024];
+    memset(big, 'b', sizeof big - 1);
+    assert_int_equal(s_put(fix->store, "c", "big", "Lost", big), CS_EFULL);
+    assert_int_equal(s_put(fix->store, "c", "second", "Kept", "2"), CS_OK);
+    for (int round = 0; round < 2; round++) {
+        s_assert_stored(fix->store, "c", "first", "Id", "1");
+        s_assert_stored(fix->store, "c", "second", "Kept", "2");
+        s_reopen(fix, &opts);
+    }
+}
+
 static void
 test_store_full_map_keeps_acknowledged_writes(void **state)
 {
@@ -1329,6 +1352,7 @@ main(void)
         S_TEST(test_store_apply_from_canonical_bytes_stores_what_a_merge_would),
         S_TEST(test_store_digest_differs_when_state_differs_and_buckets_add_up),
         S_TEST(test_store_scan_and_count_match_whole_collection_names),
+        S_TEST(test_store_failed_write_forgets_its_names),
         S_TEST(test_store_full_map_keeps_acknowledged_writes),
         S_TEST(test_store_small_map_grows_up_to_max),
         S_TEST(test_store_peer_cursor_of_unknown_peer_is_enoent),

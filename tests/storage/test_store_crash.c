@@ -6,7 +6,9 @@
  *    write the child acknowledged (reported over a pipe only after
  *    cs_store_set returned CS_OK) must be there with its value, and the
  *    feed must hold each record once.
- *  - Two writer processes and a reading process share one store at once.
+ *  - Two writer processes and a reading process share one store at once;
+ *    the writers bring new field names as they go, so each process must
+ *    read names the others numbered.
  *  - A process follows a map that another process grew.
  *
  *  The seed is printed; set CS_TEST_SEED to replay a run.
@@ -36,6 +38,7 @@
 #define S_CHILD_MS      10000 /* ... and its running time */
 #define S_ACKS_MAX      (S_CHILD_WRITES + 1)
 #define S_CONC_WRITES   150   /* per writer in the concurrent test */
+#define S_CONC_NAMES    40    /* field names of each writer there */
 #define S_CONC_DEADLINE 40000 /* ms for the concurrent test */
 #define S_KEYS_MAX      (S_ROUNDS * 2000)
 #define S_GROW_WRITES   300 /* 8 KiB records: a 128 KiB map grows to MiBs */
@@ -336,11 +339,14 @@ s_concurrent_writer(const char *dir, int writer)
         _exit(20);
     }
     char id[32];
+    char name[32];
     char value[32];
     for (int i = 0; i < S_CONC_WRITES; i++) {
         snprintf(id, sizeof id, "w%d-%04d", writer, i);
+        snprintf(name, sizeof name, "w%d-f%d", writer, i % S_CONC_NAMES);
         snprintf(value, sizeof value, "%d/%d", writer, i);
-        if (s_set_str(store, id, value) != CS_OK) {
+        cs_store_field_t field = { .name = name, .value = cs_value_str(value) };
+        if (cs_store_set(store, "c", id, &field, 1, NULL) != CS_OK) {
             _exit(21);
         }
         if (s_set_int(store, "shared", writer * 100000 + i) != CS_OK) {
@@ -358,6 +364,30 @@ s_count_visit(void *arg, const char *collection, const char *id,
     (void) collection;
     (void) id;
     (void) record;
+    (*(uint64_t *) arg)++;
+    return true;
+}
+
+/*  Each writer's record holds its one field, under the writer's name. */
+static bool
+s_named_visit(void *arg, const char *collection, const char *id,
+              const cs_record_t *record)
+{
+    (void) collection;
+    int writer = 0, i = 0;
+    if (sscanf(id, "w%d-%d", &writer, &i) != 2) {
+        return true; /* "shared" */
+    }
+    char name[32], value[32];
+    snprintf(name, sizeof name, "w%d-f%d", writer, i % S_CONC_NAMES);
+    snprintf(value, sizeof value, "%d/%d", writer, i);
+    cs_field_t field;
+    assert_int_equal(cs_record_field_count(record), 1);
+    assert_int_equal(cs_record_get(record, name, &field), CS_OK);
+    cs_value_t got = field.value;
+    assert_int_equal(got.type, CS_VALUE_STR);
+    assert_int_equal(got.u.s.len, strlen(value));
+    assert_memory_equal(got.u.s.ptr, value, got.u.s.len);
     (*(uint64_t *) arg)++;
     return true;
 }
@@ -482,6 +512,9 @@ test_store_two_writer_processes_and_a_reader_share_one_store(void **state)
     }
     assert_true(info.last_hlc == hlcs.hlcs[hlcs.n - 1]);
     free(hlcs.hlcs);
+    uint64_t named = 0;
+    assert_int_equal(cs_store_scan(store, "c", s_named_visit, &named), CS_OK);
+    assert_int_equal(named, 2 * S_CONC_WRITES);
     cs_store_destroy(&store);
     s_rmdir(dir);
 }
