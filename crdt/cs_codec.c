@@ -449,7 +449,7 @@ struct cs_codec_fields {
 };
 
 int
-cs_codec_fields_new(const char *const *names, size_t n,
+cs_codec_fields_new(const char *const *names, const uint32_t *numbers, size_t n,
                     cs_codec_fields_t **self_p)
 {
     assert(names || n == 0);
@@ -478,7 +478,11 @@ cs_codec_fields_new(const char *const *names, size_t n,
         size_t len = strlen(names[i]);
         offs[i] = self->heads.len;
         s_pk_array(&self->heads, 2);
-        s_pk_bytes(&self->heads, names[i], len, false);
+        if (numbers && numbers[i] != CS_NAMES_NONE) {
+            s_pk_uint(&self->heads, numbers[i]);
+        } else {
+            s_pk_bytes(&self->heads, names[i], len, false);
+        }
         self->name_bytes += len;
     }
     offs[n] = self->heads.len;
@@ -621,10 +625,11 @@ s_is_str_tag(uint8_t t)
     return (t >= 0xa0 && t <= 0xbf) || (t >= 0xd9 && t <= 0xdb);
 }
 
-/*  Write at @p p the field name @p item (@p head + @p payload bytes), the
- *  @p position-th of its record: numbered if @p numbered and @p names give
- *  it a number (a new one if @p add), else spelt out. @return the end, or
- *  NULL for a number without @p names or not in them. */
+/*  Write at @p p the field name @p item (@p head + @p payload bytes, a
+ *  str or a number of @p names), the @p position-th of its record:
+ *  numbered if @p numbered and @p names give it a number (a new one if
+ *  @p add), else spelt out. @return the end, or NULL for a number without
+ *  @p names or not in them. */
 static uint8_t *
 s_copy_name(uint8_t *p, const uint8_t *item, size_t head, size_t payload,
             cs_names_t *names, bool numbered, bool add, size_t position)
@@ -644,11 +649,17 @@ s_copy_name(uint8_t *p, const uint8_t *item, size_t head, size_t payload,
     uint64_t number;
     size_t len;
     const char *name = NULL;
-    if (names && !numbered &&
-        s_as_uint(item[0], item + head, payload, &number)) {
+    if (names && s_as_uint(item[0], item + head, payload, &number)) {
         name = cs_names_at(names, number, &len);
     }
-    return name ? s_wr_bytes(p, name, len, false) : NULL;
+    if (!name) {
+        return NULL;
+    }
+    if (numbered) {
+        memcpy(p, item, head + payload); /* numbered already */
+        return p + head + payload;
+    }
+    return s_wr_bytes(p, name, len, false);
 }
 
 /*  Copy to @p out the array of fields at @p in[pos], which runs to the end
@@ -1135,8 +1146,8 @@ s_rd_str(s_rd_t *rd, const char **str, size_t *len)
     return true;
 }
 
-/*  A field's name: a str, or where @p names are given (stored form), a
- *  number of theirs. */
+/*  A field's name: a str, or where @p names are given, a number of
+ *  theirs. */
 static bool
 s_rd_field_name(s_rd_t *rd, const cs_names_t *names, const char **name,
                 size_t *len)
@@ -1317,7 +1328,7 @@ s_decode(const void *data, size_t len, s_convert_fn *convert, void *arg)
 
 typedef struct {
     cs_codec_form_t form;    /* expected form */
-    const cs_names_t *names; /* numbered names (stored form), or NULL */
+    const cs_names_t *names; /* of numbered names, or NULL */
     cs_record_t *record;     /* built here */
 } s_record_arg_t;
 
@@ -1351,12 +1362,13 @@ cs_codec_decode_record(const void *data, size_t len, cs_codec_form_t form,
 }
 
 int
-cs_codec_decode_stored(const void *data, size_t len, const cs_names_t *names,
-                       cs_record_t **rec_out)
+cs_codec_decode_numbered(const void *data, size_t len, cs_codec_form_t form,
+                         const cs_names_t *names, cs_record_t **rec_out)
 {
     assert(names);
     assert(rec_out);
-    return s_decode_record(data, len, CS_CODEC_STORED, names, rec_out);
+    assert(form == CS_CODEC_CANONICAL || form == CS_CODEC_STORED);
+    return s_decode_record(data, len, form, names, rec_out);
 }
 
 static bool

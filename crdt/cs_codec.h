@@ -106,21 +106,28 @@ CS_NODISCARD int cs_codec_decode_record(const void *data, size_t len,
                                         cs_codec_form_t form,
                                         cs_record_t **rec_out);
 
-/** cs_codec_decode_record of a stored record whose names may be numbers
- *  of @p names. @return CS_OK, or CS_EPROTO (also for a number @p names
- *  lacks). */
-CS_NODISCARD int cs_codec_decode_stored(const void *data, size_t len,
-                                        const cs_names_t *names,
-                                        cs_record_t **rec_out);
+/** cs_codec_decode_record of a record whose names may be numbers of
+ *  @p names: a stored record, or a local record in canonical form with
+ *  numbered names (cs_codec_encode_fields with numbers). @return CS_OK, or
+ *  CS_EPROTO (also for a number @p names lacks). */
+CS_NODISCARD int cs_codec_decode_numbered(const void *data, size_t len,
+                                          cs_codec_form_t form,
+                                          const cs_names_t *names,
+                                          cs_record_t **rec_out);
 
 /** The field names of a bulk load, checked once (valid names, strictly
  *  increasing bytewise) for cs_codec_encode_fields. Opaque. */
 typedef struct cs_codec_fields cs_codec_fields_t;
 
-/** Check the @p n names and keep them (copied) in a new *@p self_p.
+/** Check the @p n names and keep them (copied) in a new *@p self_p. With
+ *  @p numbers (one per name, or NULL), a name whose number is not
+ *  CS_NAMES_NONE is written as that number: records then come out in a
+ *  local form, canonical but for numbered names, which only a store whose
+ *  dictionary gave those numbers reads (cs_store_number_names).
  *  @return CS_OK; CS_EINVAL for a bad or out-of-order name; CS_ELIMIT for
  *  more than CS_RECORD_FIELDS_MAX. */
-CS_NODISCARD int cs_codec_fields_new(const char *const *names, size_t n,
+CS_NODISCARD int cs_codec_fields_new(const char *const *names,
+                                     const uint32_t *numbers, size_t n,
                                      cs_codec_fields_t **self_p);
 
 /** Free *@p self_p and set it to NULL. Safe on NULL. */
@@ -129,11 +136,12 @@ void cs_codec_fields_destroy(cs_codec_fields_t **self_p);
 /** Append to @p out the canonical form of the record that holds exactly
  *  the fields of @p fields, with @p values (one per name, in order), all
  *  written with @p stamp, and no tombstone: the bytes
- *  cs_codec_encode_record gives for that record, without building it (a
- *  bulk load makes millions). Each value must be valid but for its size
- *  (cs_value_is_valid; asserted in unoptimised builds only): a bulk load's
- * reader has checked its text once already, and a second check of every string
- *  cost a seed a sixth of its parsing.
+ *  cs_codec_encode_record gives for that record (with the names @p fields
+ *  numbers, numbered), without building it (a bulk load makes millions).
+ *  Each value must be valid but for its size (cs_value_is_valid; asserted
+ *  in unoptimised builds only): a bulk load's reader has checked its text
+ *  once already, and a second check of every string cost a seed a sixth
+ *  of its parsing.
  *  @return CS_OK; CS_ELIMIT for a value over CS_VALUE_MAX or a record past
  *  CS_RECORD_BYTES_MAX; then @p out is as before. */
 CS_NODISCARD int cs_codec_encode_fields(const cs_codec_fields_t *fields,
@@ -146,7 +154,8 @@ CS_NODISCARD int cs_codec_encode_fields(const cs_codec_fields_t *fields,
  *  (cs_codec_encode_stored with @p names, or cs_codec_encode_record if
  *  NULL) would give, without building the record. For bulk loads of
  *  records new to a store. The input must come from
- *  cs_codec_encode_record: its shape is checked, its content is not (it is
+ *  cs_codec_encode_record or cs_codec_encode_fields (its names may be
+ *  numbers of @p names): its shape is checked, its content is not (it is
  *  not for untrusted bytes). @return CS_OK, or CS_EPROTO (then @p out is
  *  as before). */
 CS_NODISCARD int cs_codec_stored_from_canonical(const void *canonical,
@@ -170,7 +179,7 @@ bool cs_codec_stored_matches(const void *stored, size_t stored_len,
  *  one seq is that of all its parts, and give that seq in *@p seq: the
  *  inverse of cs_codec_stored_from_canonical, without building the
  *  record. For a store serving its own records: the shape is checked, the
- *  content is not (cs_codec_decode_stored checks both).
+ *  content is not (cs_codec_decode_numbered checks both).
  *  @return CS_OK; CS_EPROTO if the record has parts at different seqs, has
  *  no part, has a number @p names lack, or is not a stored record of that
  *  shape (then @p out is as before). */

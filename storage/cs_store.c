@@ -575,8 +575,8 @@ static int
 s_record_decode(const cs_store_t *self, const MDB_val *k, const MDB_val *v,
                 cs_record_t **rec_out)
 {
-    int rc =
-        cs_codec_decode_stored(v->mv_data, v->mv_size, self->names, rec_out);
+    int rc = cs_codec_decode_numbered(v->mv_data, v->mv_size, CS_CODEC_STORED,
+                                      self->names, rec_out);
     if (rc != CS_OK) {
         s_log("undecodable record (%zu-byte key, %zu-byte value): %s",
               k->mv_size, v->mv_size, cs_strerror(rc));
@@ -1776,6 +1776,46 @@ cs_store_changes_to(cs_store_t *self, const cs_store_puller_t *to,
     assert(fn);
     return s_changes(self, to, base, since, max_bytes, NULL, fn, arg, last_seq,
                      head);
+}
+
+typedef struct {
+    const char *const *names; /* in */
+    size_t n;                 /* in */
+    uint32_t *numbers;        /* out, one per name */
+} s_number_t;
+
+static int
+s_number_cb(s_txn_t *t, void *arg)
+{
+    s_number_t *ctx = arg;
+    for (size_t i = 0; i < ctx->n; i++) {
+        ctx->numbers[i] = cs_names_number(t->store->names, ctx->names[i],
+                                          strlen(ctx->names[i]), i, true);
+    }
+    return CS_OK; /* s_write saves the new ones */
+}
+
+int
+cs_store_number_names(cs_store_t *self, const char *const *names, size_t n,
+                      uint32_t *numbers)
+{
+    assert(self);
+    assert(names || n == 0);
+    assert(numbers || n == 0);
+    for (size_t i = 0; i < n; i++) {
+        if (!cs_record_field_name_is_valid(names[i], strlen(names[i]))) {
+            return CS_EINVAL;
+        }
+    }
+    s_number_t ctx = { names, n, numbers };
+    return s_write(self, s_number_cb, &ctx);
+}
+
+const cs_names_t *
+cs_store_names(const cs_store_t *self)
+{
+    assert(self);
+    return self->names;
 }
 
 int

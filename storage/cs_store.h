@@ -40,6 +40,7 @@
 
 #include "crdt/cs_err.h"
 #include "crdt/cs_hlc.h"
+#include "crdt/cs_names.h"
 #include "crdt/cs_record.h"
 #include "crdt/cs_value.h"
 
@@ -75,8 +76,9 @@ typedef struct {
     const cs_record_t *record; /* borrowed; its seqs are ignored */
     /* Optional (NULL, 0): the canonical encoding of @c record, as
      * cs_codec_encode_record gives it (cs_delta_t.canonical of a decoded
-     * delta). A record new to the store is then stored from these bytes,
-     * not copied and encoded again. */
+     * delta), or with names numbered by cs_store_number_names. A record
+     * new to the store is then stored from these bytes, not copied and
+     * encoded again. */
     const void *canonical;
     size_t canonical_len;
 } cs_store_delta_t;
@@ -304,7 +306,8 @@ CS_NODISCARD int cs_store_import(cs_store_t *self,
                                  cs_store_import_stats_t *stats);
 
 /** Whether the record stored under (@p collection, @p id) is exactly the
- *  one whose canonical form is @p canonical (@p len bytes), written in one
+ *  one whose canonical form is @p canonical (@p len bytes; names may be
+ *  numbered by cs_store_number_names), written in one
  *  go (see cs_codec_stored_matches): *@p same. Reads without decoding, so
  *  a re-seeded row that changes nothing costs a lookup and a compare.
  *  @return CS_OK; CS_ENOENT if nothing is stored there; CS_EINVAL for a
@@ -313,10 +316,29 @@ CS_NODISCARD int cs_store_matches(cs_store_t *self, const char *collection,
                                   const char *id, const void *canonical,
                                   size_t len, bool *same);
 
+/** Give field names numbers in the store's dictionary (cs_names): those
+ *  without one get the next, saved in one write; *@p numbers (one per
+ *  name) receives each one's number, or CS_NAMES_NONE where the dictionary
+ *  is full. A bulk load then writes its records with those numbers
+ *  (cs_codec_fields_new), smaller to carry about and cheaper to store, and
+ *  gives them to cs_store_import, cs_store_append_new and
+ *  cs_store_matches as canonical bytes. Numbers never change.
+ *  @return CS_OK; CS_EINVAL for an invalid name or a read-only store;
+ *  CS_EFULL; CS_EIO. */
+CS_NODISCARD int cs_store_number_names(cs_store_t *self,
+                                       const char *const *names, size_t n,
+                                       uint32_t *numbers);
+
+/** The store's field-name dictionary as the last transaction saw it: to
+ *  decode records with numbered names (cs_codec_decode_numbered). Valid,
+ *  in the store's thread, until its next call. */
+const cs_names_t *cs_store_names(const cs_store_t *self);
+
 /** A record new to the store, for cs_store_append_new. */
 typedef struct {
     const char *id;        /* NUL-terminated */
-    const void *canonical; /* cs_codec_encode_record(.., CANONICAL, ..) */
+    const void *canonical; /* cs_codec_encode_record(.., CANONICAL, ..),
+                              names maybe numbered (cs_store_number_names) */
     size_t len;            /* bytes at canonical */
     cs_hlc_t max_hlc;      /* cs_record_max_hlc of the record */
 } cs_store_new_t;

@@ -515,7 +515,6 @@ typedef struct {
     /* the sorted load (see s_spill_batch) */
     cs_spill_t *spill;              /* runs of batches, or NULL: no sorting */
     bool spilling;                  /* writer: batches go to the spill now */
-    cs_buf_t spill_buf;             /* writer: encoding scratch */
     char direct_max[CS_ID_MAX + 1]; /* largest id imported before spilling */
     size_t direct_max_len;          /* its length; 0: none */
     bool resume_sorted;             /* resuming an interrupted sorted load */
@@ -939,12 +938,22 @@ s_plan_build(s_seed_t *self, const char *const *names, size_t count,
             return;
         }
     }
-    /* the names, checked once, for encoding rows without building records */
+    /* the names, checked once, for encoding rows without building records;
+     * the header's (built before the writer takes the store) numbered by
+     * the store, so rows are written smaller, carried through the sort
+     * smaller and stored without a lookup of each name. If the store
+     * cannot (a dry run must not write), they are spelt out. */
     const char **fields = s_alloc((plan->target_count + 1) * sizeof *fields);
+    uint32_t *numbers = s_alloc((plan->target_count + 1) * sizeof *numbers);
     for (size_t t = 0; t < plan->target_count; t++) {
         fields[t] = plan->targets[t].field;
     }
-    int rc = cs_codec_fields_new(fields, plan->target_count, &plan->fields);
+    bool numbered = strict && !o->dry_run &&
+                    cs_store_number_names(self->store, fields,
+                                          plan->target_count, numbers) == CS_OK;
+    int rc = cs_codec_fields_new(fields, numbered ? numbers : NULL,
+                                 plan->target_count, &plan->fields);
+    free(numbers);
     free(fields);
     assert(rc == CS_OK); /* checked above: valid, sorted, within the limit */
     (void) rc;
@@ -1542,8 +1551,10 @@ s_decode_group(s_seed_t *self, s_batch_t *batch, size_t g, size_t count,
     for (size_t k = 0; k < count; k++) {
         size_t i = batch->order[g + k];
         cs_record_t *rec = NULL;
-        if (cs_codec_decode_record(batch->news[i].canonical, batch->news[i].len,
-                                   CS_CODEC_CANONICAL, &rec) != CS_OK) {
+        if (cs_codec_decode_numbered(batch->news[i].canonical,
+                                     batch->news[i].len, CS_CODEC_CANONICAL,
+                                     cs_store_names(self->store),
+                                     &rec) != CS_OK) {
             s_err("internal error: a record's bytes do not decode (row at "
                   "line %" PRIu64 ")",
                   batch->lines[i]);
@@ -1815,7 +1826,6 @@ static int
 s_spill_batch(s_seed_t *self, s_batch_t *batch)
 {
     s_sort_by_id(batch);
-    cs_buf_t *buf = &self->spill_buf;
     for (size_t k = 0; k < batch->n; k++) {
         size_t i = batch->order[k];
         uint8_t head[S_SPILLED_HEAD];
@@ -1823,11 +1833,10 @@ s_spill_batch(s_seed_t *self, s_batch_t *batch)
         s_put64(head + 8, batch->offsets[i]);
         s_put64(head + 16, batch->news[i].max_hlc);
         memcpy(head + 24, &batch->earlier[i], 2);
-        cs_buf_reset(buf);
-        cs_buf_append(buf, head, sizeof head);
-        cs_buf_append(buf, batch->news[i].canonical, batch->news[i].len);
         const char *id = batch->deltas[i].id;
-        int rc = cs_spill_add(self->spill, id, strlen(id), buf->data, buf->len);
+        int rc =
+            cs_spill_add_parts(self->spill, id, strlen(id), head, sizeof head,
+                               batch->news[i].canonical, batch->news[i].len);
         if (rc != CS_OK) {
             return s_spill_failed(self, rc);
         }
@@ -2676,7 +2685,6 @@ cs_seed_run(cs_store_t *store, const cs_seed_opts_t *opts,
         self->free_list[self->free_count++] = &self->batches[i];
     }
     s_idset_init(&self->ids);
-    cs_buf_init(&self->spill_buf);
     snprintf(self->ckpt_name, sizeof self->ckpt_name, "seed:%s",
              opts->collection);
     char *map_text = NULL;
@@ -2838,7 +2846,6 @@ out:
     }
     stats->rejected = self->rejected_run + self->writer_rejected_run;
     cs_spill_destroy(&self->spill);
-    cs_buf_fini(&self->spill_buf);
     free(self->vals);
     free(self->norms);
     cs_csv_destroy(&self->csv);

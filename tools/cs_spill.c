@@ -193,23 +193,36 @@ int
 cs_spill_add(cs_spill_t *self, const char *key, size_t key_len,
              const void *data, size_t data_len)
 {
+    return cs_spill_add_parts(self, key, key_len, data, data_len, NULL, 0);
+}
+
+int
+cs_spill_add_parts(cs_spill_t *self, const char *key, size_t key_len,
+                   const void *head, size_t head_len, const void *body,
+                   size_t body_len)
+{
     assert(self);
     assert(!self->merging);
     assert(key || key_len == 0);
-    assert(data || data_len == 0);
-    if (key_len > CS_SPILL_KEY_MAX || data_len > CS_SPILL_DATA_MAX) {
+    assert(head || head_len == 0);
+    assert(body || body_len == 0);
+    if (key_len > CS_SPILL_KEY_MAX || body_len > CS_SPILL_DATA_MAX ||
+        head_len > CS_SPILL_DATA_MAX - body_len) {
         return CS_EINVAL;
     }
     assert(!self->run_open ||
            cs_spill_key_compare(self->last_key, self->last_key_len, key,
                                 key_len) <= 0);
-    uint32_t head[2] = { (uint32_t) key_len, (uint32_t) data_len };
-    int rc = s_append(self, head, sizeof head);
+    uint32_t lens[2] = { (uint32_t) key_len, (uint32_t) (head_len + body_len) };
+    int rc = s_append(self, lens, sizeof lens);
     if (rc == CS_OK) {
         rc = s_append(self, key, key_len);
     }
     if (rc == CS_OK) {
-        rc = s_append(self, data, data_len);
+        rc = s_append(self, head, head_len);
+    }
+    if (rc == CS_OK) {
+        rc = s_append(self, body, body_len);
     }
     if (rc != CS_OK) {
         return rc;

@@ -59,6 +59,14 @@ void cs_spill_destroy(cs_spill_t **self_p);
 CS_NODISCARD int cs_spill_add(cs_spill_t *self, const char *key, size_t key_len,
                               const void *data, size_t data_len);
 
+/** cs_spill_add of the payload @p head then @p body (@p head_len +
+ *  @p body_len bytes), given in two parts so that the caller need not
+ *  copy them together first. */
+CS_NODISCARD int cs_spill_add_parts(cs_spill_t *self, const char *key,
+                                    size_t key_len, const void *head,
+                                    size_t head_len, const void *body,
+                                    size_t body_len);
+
 /** End the current run (an empty run is skipped). @return CS_OK, CS_EIO. */
 CS_NODISCARD int cs_spill_end_run(cs_spill_t *self);
 

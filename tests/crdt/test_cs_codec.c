@@ -2631,14 +2631,16 @@ test_codec_encode_fields_refuses_bad_fields(void **state)
     cs_value_t too_big[] = { cs_value_strn(big, CS_VALUE_MAX + 1),
                              cs_value_nil() };
     cs_codec_fields_t *fields = NULL;
-    assert_int_equal(cs_codec_fields_new(unsorted, 2, &fields), CS_EINVAL);
-    assert_int_equal(cs_codec_fields_new(repeated, 2, &fields), CS_EINVAL);
-    assert_int_equal(cs_codec_fields_new(empty, 2, &fields), CS_EINVAL);
+    assert_int_equal(cs_codec_fields_new(unsorted, NULL, 2, &fields),
+                     CS_EINVAL);
+    assert_int_equal(cs_codec_fields_new(repeated, NULL, 2, &fields),
+                     CS_EINVAL);
+    assert_int_equal(cs_codec_fields_new(empty, NULL, 2, &fields), CS_EINVAL);
     assert_int_equal(
-        cs_codec_fields_new(many, CS_RECORD_FIELDS_MAX + 1, &fields),
+        cs_codec_fields_new(many, NULL, CS_RECORD_FIELDS_MAX + 1, &fields),
         CS_ELIMIT);
     assert_null(fields);
-    assert_int_equal(cs_codec_fields_new(sorted, 2, &fields), CS_OK);
+    assert_int_equal(cs_codec_fields_new(sorted, NULL, 2, &fields), CS_OK);
     assert_int_equal(cs_codec_encode_fields(fields, too_big, stamp, &out),
                      CS_ELIMIT);
     assert_int_equal(out.len, 0);
@@ -2648,7 +2650,7 @@ test_codec_encode_fields_refuses_bad_fields(void **state)
     cs_codec_fields_destroy(&fields); /* safe twice */
     /* no fields: the empty record */
     cs_buf_reset(&out);
-    assert_int_equal(cs_codec_fields_new(NULL, 0, &fields), CS_OK);
+    assert_int_equal(cs_codec_fields_new(NULL, NULL, 0, &fields), CS_OK);
     assert_int_equal(cs_codec_encode_fields(fields, NULL, stamp, &out), CS_OK);
     cs_codec_fields_destroy(&fields);
     cs_record_t *rec = NULL;
@@ -2861,8 +2863,9 @@ test_codec_stored_numbers_names(void **state)
     cs_record_t *back = NULL;
     for (int k = 0; k < 2; k++) {
         const cs_buf_t *in = k ? &spelt : &numbered;
-        assert_int_equal(
-            cs_codec_decode_stored(in->data, in->len, names, &back), CS_OK);
+        assert_int_equal(cs_codec_decode_numbered(
+                             in->data, in->len, CS_CODEC_STORED, names, &back),
+                         CS_OK);
         assert_true(cs_record_equal(back, rec));
         assert_int_equal(cs_record_max_seq(back), 5);
         cs_record_destroy(&back);
@@ -2874,9 +2877,10 @@ test_codec_stored_numbers_names(void **state)
     cs_names_t *short_names = cs_names_new();
     assert_int_equal(cs_names_add(short_names, "Email", 5), CS_OK);
     assert_int_equal(cs_names_add(short_names, "Id", 2), CS_OK);
-    assert_int_equal(
-        cs_codec_decode_stored(numbered.data, numbered.len, short_names, &back),
-        CS_EPROTO);
+    assert_int_equal(cs_codec_decode_numbered(numbered.data, numbered.len,
+                                              CS_CODEC_STORED, short_names,
+                                              &back),
+                     CS_EPROTO);
     assert_null(back);
     uint64_t seq = 0;
     cs_buf_append(&out, "keep", 4);

@@ -200,7 +200,7 @@ s_numbered(const uint8_t *data, size_t size)
         s_check(cs_names_add(names, S_NAMES[i], strlen(S_NAMES[i])) == CS_OK);
     }
     cs_record_t *rec = NULL;
-    int rc = cs_codec_decode_stored(data, size, names, &rec);
+    int rc = cs_codec_decode_numbered(data, size, CS_CODEC_STORED, names, &rec);
     s_check(rc == CS_OK || rc == CS_EPROTO);
     s_canonical_from_stored(data, size, rc == CS_OK ? rec : NULL, names);
     if (rc == CS_OK) {
@@ -208,8 +208,8 @@ s_numbered(const uint8_t *data, size_t size)
         cs_buf_init(&buf);
         cs_codec_encode_stored(rec, names, &buf);
         cs_record_t *back = NULL;
-        s_check(cs_codec_decode_stored(buf.data, buf.len, names, &back) ==
-                CS_OK);
+        s_check(cs_codec_decode_numbered(buf.data, buf.len, CS_CODEC_STORED,
+                                         names, &back) == CS_OK);
         s_check(cs_record_equal(rec, back) && s_same_seqs(rec, back));
         cs_record_destroy(&back);
         cs_buf_fini(&buf);

@@ -183,14 +183,20 @@ test_spill_last_run_needs_no_end_and_empty_items_pass(void **state)
     assert_int_equal(cs_spill_end_run(spill), CS_OK);
     assert_int_equal(cs_spill_add(spill, "", 0, "x", 1), CS_OK);
     assert_int_equal(cs_spill_add(spill, "a", 1, "y", 1), CS_OK);
+    /* a payload in two parts reads back as one */
+    assert_int_equal(cs_spill_add_parts(spill, "c", 1, "he", 2, "ad", 2),
+                     CS_OK);
     assert_int_equal(cs_spill_merge(spill), CS_OK); /* ends the open run */
     cs_spill_item_t item;
-    const char *keys[] = { "", "a", "b" };
-    size_t runs[] = { 1, 1, 0 };
-    for (size_t i = 0; i < 3; i++) {
+    const char *keys[] = { "", "a", "b", "c" };
+    const char *data[] = { "x", "y", "", "head" };
+    size_t runs[] = { 1, 1, 0, 1 };
+    for (size_t i = 0; i < 4; i++) {
         assert_int_equal(cs_spill_next(spill, &item), CS_OK);
         assert_int_equal(item.key_len, strlen(keys[i]));
         assert_memory_equal(item.key, keys[i], item.key_len);
+        assert_int_equal(item.data_len, strlen(data[i]));
+        assert_memory_equal(item.data, data[i], item.data_len);
         assert_int_equal(item.run, runs[i]);
     }
     assert_int_equal(cs_spill_next(spill, &item), CS_ENOENT);
@@ -210,6 +216,9 @@ test_spill_refuses_oversized_items_and_missing_dirs(void **state)
     assert_int_equal(
         cs_spill_add(spill, "k", 1, key, (size_t) CS_SPILL_DATA_MAX + 1),
         CS_EINVAL);
+    assert_int_equal(cs_spill_add_parts(spill, "k", 1, key,
+                                        (size_t) CS_SPILL_DATA_MAX, key, 1),
+                     CS_EINVAL);
     assert_int_equal(cs_spill_count(spill), 0);
     cs_spill_destroy(&spill);
 }
