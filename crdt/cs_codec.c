@@ -625,48 +625,65 @@ s_is_str_tag(uint8_t t)
     return (t >= 0xa0 && t <= 0xbf) || (t >= 0xd9 && t <= 0xdb);
 }
 
-/*  Write at @p p the field name @p item (@p head + @p payload bytes, a
- *  str or a number of @p names), the @p position-th of its record:
- *  numbered if @p numbered and @p names give it a number (a new one if
- *  @p add), else spelt out. @return the end, or NULL for a number without
- *  @p names or not in them. */
-static uint8_t *
-s_copy_name(uint8_t *p, const uint8_t *item, size_t head, size_t payload,
-            cs_names_t *names, bool numbered, bool add, size_t position)
+/*  How the field name @p item (@p head + @p payload bytes: a str, or a
+ *  number of @p names), the @p position-th of its record, goes out: as a
+ *  number if @p numbered and @p names give it one (a new one if @p add),
+ *  else spelt out. @return S_NAME_KEEP if as it is written, S_NAME_NUMBER
+ *  (*@p number) or S_NAME_SPELL (*@p name, *@p len) if otherwise, or
+ *  S_NAME_BAD for a number without @p names or not in them. */
+enum { S_NAME_BAD, S_NAME_KEEP, S_NAME_NUMBER, S_NAME_SPELL };
+
+static int
+s_name_out(const uint8_t *item, size_t head, size_t payload, cs_names_t *names,
+           bool numbered, bool add, size_t position, uint32_t *number,
+           const char **name, size_t *len)
 {
     if (s_is_str_tag(item[0])) {
-        uint32_t number =
-            names && numbered
-                ? cs_names_number(names, (const char *) item + head, payload,
-                                  position, add)
-                : CS_NAMES_NONE;
-        if (number != CS_NAMES_NONE) {
-            return s_wr_uint(p, number);
+        *number = names && numbered
+                      ? cs_names_number(names, (const char *) item + head,
+                                        payload, position, add)
+                      : CS_NAMES_NONE;
+        return *number == CS_NAMES_NONE ? S_NAME_KEEP : S_NAME_NUMBER;
+    }
+    uint64_t n;
+    if (!names || !s_as_uint(item[0], item + head, payload, &n) ||
+        !(*name = cs_names_at(names, n, len))) {
+        return S_NAME_BAD;
+    }
+    return numbered ? S_NAME_KEEP : S_NAME_SPELL;
+}
+
+/*  The bytes of the scalar at @p p (@p avail there), or 0 if it is not
+ *  one or does not fit: s_header, with the types of most values first. */
+static size_t
+s_scalar_size(const uint8_t *p, size_t avail)
+{
+    size_t size;
+    if (p[0] >= 0xa0 && p[0] <= 0xbf) {
+        size = 1u + (p[0] & 0x1fu); /* fixstr */
+    } else if (p[0] < 0x80 || p[0] >= 0xe0 || p[0] == 0xc0) {
+        size = 1; /* fixint, nil */
+    } else if (p[0] == 0xd9 && avail >= 2) {
+        size = 2u + p[1]; /* str8 */
+    } else {
+        size_t head;
+        uint64_t payload, nested;
+        if (s_is_array_tag(p[0]) ||
+            !s_header(p, avail, &head, &payload, &nested) ||
+            payload > avail - head) {
+            return 0;
         }
-        memcpy(p, item, head + payload);
-        return p + head + payload;
+        size = head + (size_t) payload;
     }
-    uint64_t number;
-    size_t len;
-    const char *name = NULL;
-    if (names && s_as_uint(item[0], item + head, payload, &number)) {
-        name = cs_names_at(names, number, &len);
-    }
-    if (!name) {
-        return NULL;
-    }
-    if (numbered) {
-        memcpy(p, item, head + payload); /* numbered already */
-        return p + head + payload;
-    }
-    return s_wr_bytes(p, name, len, false);
+    return size <= avail ? size : 0;
 }
 
 /*  Copy to @p out the array of fields at @p in[pos], which runs to the end
  *  (@p len), its count in *@p count: fields that spell no seq of their own
  *  ([name, value] or [name, value, hlc, origin]), values scalars. Names go
- *  out as s_copy_name writes them. The shape is checked, the content is
- *  not. @return false (then @p out is as before) if the shape is not so. */
+ *  out as s_name_out says; the bytes between names that change are copied
+ *  in one piece. The shape is checked, the content is not.
+ *  @return false (then @p out is as before) if the shape is not so. */
 static bool
 s_copy_fields(const uint8_t *in, size_t len, size_t pos, cs_names_t *names,
               bool numbered, bool add, cs_buf_t *out, uint64_t *count)
@@ -682,32 +699,39 @@ s_copy_fields(const uint8_t *in, size_t len, size_t pos, cs_names_t *names,
      * spelt out at most CS_FIELD_NAME_MAX + 2 bytes more than its number */
     size_t grow = numbered ? 1 : CS_FIELD_NAME_MAX + 2;
     uint8_t *p = s_room(out, len - pos + (size_t) *count * grow);
-    memcpy(p, in + pos, head);
-    p += head;
+    size_t copied = pos; /* in[copied..at) is still to copy */
     size_t at = pos + head;
     for (uint64_t f = 0; f < *count; f++) {
         if (at >= len || (in[at] != 0x92 && in[at] != 0x94)) {
             return false;
         }
-        size_t items = in[at] & 0x0fu;
-        *p++ = in[at++];
+        size_t items = in[at++] & 0x0fu;
         for (size_t i = 0; i < items; i++) {
-            uint64_t nested;
-            if (at >= len || s_is_array_tag(in[at]) ||
-                !s_header(in + at, len - at, &head, &payload, &nested) ||
-                payload > len - at - head) {
+            size_t size = at < len ? s_scalar_size(in + at, len - at) : 0;
+            if (size == 0) {
                 return false; /* values are scalars */
             }
-            size_t size = head + (size_t) payload;
             if (i == 0) {
-                p = s_copy_name(p, in + at, head, (size_t) payload, names,
-                                numbered, add, (size_t) f);
-                if (!p) {
+                uint32_t number = 0;
+                const char *name = NULL;
+                size_t name_len = 0;
+                /* a str's header is 1, 2, 3 or 5 bytes, a uint's 1 */
+                uint8_t t = in[at];
+                head = t == 0xd9 ? 2 : t == 0xda ? 3 : t == 0xdb ? 5 : 1;
+                int how =
+                    s_name_out(in + at, head, size - head, names, numbered, add,
+                               (size_t) f, &number, &name, &name_len);
+                if (how == S_NAME_BAD) {
                     return false;
                 }
-            } else {
-                memcpy(p, in + at, size);
-                p += size;
+                if (how != S_NAME_KEEP) {
+                    memcpy(p, in + copied, at - copied);
+                    p += at - copied;
+                    p = how == S_NAME_NUMBER
+                            ? s_wr_uint(p, number)
+                            : s_wr_bytes(p, name, name_len, false);
+                    copied = at + size;
+                }
             }
             at += size;
         }
@@ -715,7 +739,8 @@ s_copy_fields(const uint8_t *in, size_t len, size_t pos, cs_names_t *names,
     if (at != len) {
         return false;
     }
-    s_pk_done(out, p);
+    memcpy(p, in + copied, at - copied);
+    s_pk_done(out, p + (at - copied));
     return true;
 }
 
