@@ -25,6 +25,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <iconv.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,7 @@
 #endif
 #define CS_CSV_SNIFF_BYTES     (1024u * 1024u) /* auto, pipe: judged on */
 #define CS_CSV_SCAN_BYTES      (1024u * 1024u) /* auto, file: pread size */
+#define CS_CSV_SCAN_SPLIT_MIN  (8u << 20)      /* ... and each half at least */
 #define CS_CSV_ROW_DEFAULT     (16u * 1024u * 1024u)
 #define CS_CSV_ROW_LIMIT       (1024u * 1024u * 1024u) /* max max_row */
 #define CS_CSV_COLUMNS_DEFAULT 4096u
@@ -579,8 +581,50 @@ s_scan_part(const unsigned char *s, size_t n, unsigned char *carry,
     return true;
 }
 
+/*  A range of a regular file for s_scan_range. */
+typedef struct {
+    int fd;                 /* the file */
+    uint64_t at;            /* its first byte */
+    uint64_t end;           /* one past its last, or UINT64_MAX: to EOF */
+    unsigned char carry[8]; /* a sequence cut short just before at */
+    size_t carry_len;       /* its bytes */
+    bool valid;             /* out: the range is UTF-8, ending whole */
+    int err;                /* out: errno of a failed read, or 0 */
+} s_range_t;
+
+/*  Check a range of a file for UTF-8 with pread (the file offset does not
+ *  move). A thread's body: @p arg is an s_range_t. */
+static void *
+s_scan_range(void *arg)
+{
+    s_range_t *r = arg;
+    unsigned char *part = s_realloc(NULL, CS_CSV_SCAN_BYTES, 1);
+    r->valid = true;
+    r->err = 0;
+    while (r->valid && r->at < r->end) {
+        size_t want = CS_CSV_SCAN_BYTES;
+        if (r->end - r->at < want) {
+            want = (size_t) (r->end - r->at);
+        }
+        ssize_t got = pread(r->fd, part, want, (off_t) r->at);
+        if (got < 0 && errno == EINTR) {
+            continue;
+        }
+        if (got <= 0) {
+            r->err = got < 0 ? errno : 0;
+            break;
+        }
+        r->at += (uint64_t) got;
+        r->valid = s_scan_part(part, (size_t) got, r->carry, &r->carry_len);
+    }
+    r->valid = r->valid && r->carry_len == 0;
+    free(part);
+    return NULL;
+}
+
 /*  --encoding auto without a BOM: is the input valid UTF-8? A regular file
- *  is checked to its end with pread (the file offset does not move); other
+ *  is checked to its end (s_scan_range, in two halves at once if large);
+ *  other
  *  input is judged on its first CS_CSV_SNIFF_BYTES (fewer if the buffer
  *  is limited to fewer). */
 static int
@@ -608,33 +652,45 @@ s_detect_utf8(cs_csv_t *self, bool *valid)
         *valid = *valid && carry_len == 0;
         return CS_OK;
     }
-    unsigned char *part = s_realloc(NULL, CS_CSV_SCAN_BYTES, 1);
-    off_t at = (off_t) (self->buf_offset + self->len);
-    int rc = CS_OK;
-    while (true) {
-        ssize_t got = pread(self->fd, part, CS_CSV_SCAN_BYTES, at);
-        if (got < 0 && errno == EINTR) {
-            continue;
+    /* the rest in two halves at once, one on a helper thread: this pass
+     * over the whole file comes before any row is read */
+    s_range_t first = { .fd = self->fd,
+                        .at = self->buf_offset + self->len,
+                        .end = UINT64_MAX,
+                        .carry_len = carry_len };
+    memcpy(first.carry, carry, carry_len);
+    s_range_t second = { .fd = self->fd, .end = UINT64_MAX };
+    pthread_t helper;
+    bool helped = false;
+    uint64_t size = (uint64_t) st.st_size;
+    if (size > first.at && size - first.at >= 2 * CS_CSV_SCAN_SPLIT_MIN) {
+        /* the second half starts on a character, past continuation bytes
+         * (in valid UTF-8 there are at most three) */
+        uint64_t mid = first.at + (size - first.at) / 2;
+        unsigned char at_mid[4];
+        ssize_t got = pread(self->fd, at_mid, sizeof at_mid, (off_t) mid);
+        for (ssize_t k = 0; k < got && (at_mid[k] & 0xC0) == 0x80; k++) {
+            mid++;
         }
-        if (got < 0) {
-            fprintf(stderr, "crmsync: %s: read error: %s\n", self->name,
-                    strerror(errno));
-            rc = CS_EIO;
-            goto out_free_part;
-        }
-        if (got == 0) {
-            *valid = carry_len == 0;
-            goto out_free_part;
-        }
-        at += got;
-        if (!s_scan_part(part, (size_t) got, carry, &carry_len)) {
-            *valid = false;
-            goto out_free_part;
+        first.end = mid;
+        second.at = mid;
+        helped = pthread_create(&helper, NULL, s_scan_range, &second) == 0;
+        if (!helped) {
+            first.end = UINT64_MAX;
         }
     }
-out_free_part:
-    free(part);
-    return rc;
+    s_scan_range(&first);
+    if (helped) {
+        pthread_join(helper, NULL);
+    }
+    int err = first.err ? first.err : helped ? second.err : 0;
+    if (err) {
+        fprintf(stderr, "crmsync: %s: read error: %s\n", self->name,
+                strerror(err));
+        return CS_EIO;
+    }
+    *valid = first.valid && (!helped || second.valid);
+    return CS_OK;
 }
 
 /*  Look at the start of the input: a BOM, and (--encoding auto) whether it

@@ -670,6 +670,43 @@ test_csv_auto_detects_windows_1252_in_a_whole_file(void **state)
     free(data);
 }
 
+/*  A file large enough to be scanned in two halves at once: all of it
+ *  three-byte characters but for the header and newlines, so the middle
+ *  mostly falls inside one (the header's length moves it: three of them);
+ *  and one Windows-1252 byte in either half, or none. */
+static void
+test_csv_auto_scans_a_large_file_in_halves(void **state)
+{
+    (void) state;
+    const char *headers[] = { "a\n", "ab\n", "abc\n" };
+    for (size_t bad = 0; bad < 3; bad++) {
+        for (size_t h = 0; h < 3; h++) {
+            s_text_t text = { NULL, 0, 0 };
+            s_adds(&text, headers[h]);
+            size_t row = 0;
+            while (text.len < (18u << 20)) {
+                for (int k = 0; k < 30; k++) {
+                    s_adds(&text, "\xE2\x82\xAC");
+                }
+                /* bad 1: a byte in the first half; bad 2: in the second */
+                if ((bad == 1 && row == 60000) || (bad == 2 && row == 190000)) {
+                    s_adds(&text, "\xE9");
+                }
+                s_adds(&text, "\n");
+                row++;
+            }
+            int fd = s_file(text.data, text.len);
+            cs_csv_t *csv = NULL;
+            assert_int_equal(cs_csv_open(fd, "big.csv", NULL, &csv), CS_OK);
+            assert_int_equal(cs_csv_encoding(csv, NULL),
+                             bad ? CS_CSV_ENC_WINDOWS_1252 : CS_CSV_ENC_UTF8);
+            cs_csv_destroy(&csv);
+            close(fd);
+            free(text.data);
+        }
+    }
+}
+
 static void
 test_csv_auto_on_a_pipe_judges_the_first_mib(void **state)
 {
@@ -1099,6 +1136,7 @@ main(void)
         cmocka_unit_test(test_csv_utf16be_refused),
         cmocka_unit_test(test_csv_auto_detects_utf8),
         cmocka_unit_test(test_csv_auto_detects_windows_1252_in_a_whole_file),
+        cmocka_unit_test(test_csv_auto_scans_a_large_file_in_halves),
         cmocka_unit_test(test_csv_auto_on_a_pipe_judges_the_first_mib),
         cmocka_unit_test(test_csv_given_utf8_reports_invalid_bytes),
         cmocka_unit_test(test_csv_unbalanced_quote_costs_one_line),
