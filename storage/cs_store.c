@@ -268,10 +268,11 @@ s_key_split(const MDB_val *key, char collection[CS_COLLECTION_MAX + 1],
 
 /* ---------------- transactions ---------------- */
 
-/*  Begin a transaction. If another process grew the map past ours
- *  (MDB_MAP_RESIZED), adopt its size and try again. */
 static int s_names_load(cs_store_t *self, MDB_txn *txn);
 
+/*  Begin a transaction, and take in the field names saved since the last
+ *  (s_names_load). If another process grew the map past ours
+ *  (MDB_MAP_RESIZED), adopt its size and try again. */
 static int
 s_txn_begin(cs_store_t *self, unsigned int flags, MDB_txn **txn)
 {

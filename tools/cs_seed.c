@@ -315,6 +315,7 @@ typedef struct {
     s_target_t *targets;       /* in column order, constants last */
     size_t target_count;       /* used */
     size_t target_cap;         /* allocated */
+    size_t name_bytes;         /* of the targets' field names */
     size_t id_col;             /* index of the id column */
     size_t ts_col;             /* timestamp column, or SIZE_MAX */
     size_t del_col;            /* deleted column, or SIZE_MAX */
@@ -947,6 +948,7 @@ s_plan_build(s_seed_t *self, const char *const *names, size_t count,
     uint32_t *numbers = s_alloc((plan->target_count + 1) * sizeof *numbers);
     for (size_t t = 0; t < plan->target_count; t++) {
         fields[t] = plan->targets[t].field;
+        plan->name_bytes += strlen(fields[t]);
     }
     bool numbered = strict && !o->dry_run &&
                     cs_store_number_names(self->store, fields,
@@ -1118,7 +1120,7 @@ s_check_fields(s_seed_t *self, const cs_row_t *row, const s_plan_t *plan,
                s_reason_t *why)
 {
     char shown[64];
-    size_t bytes = 0;
+    size_t bytes = plan->name_bytes;
     if (plan->target_count > self->vals_cap) {
         size_t cap = plan->target_count;
         self->vals = s_resize(self->vals, cap, sizeof *self->vals);
@@ -1148,7 +1150,6 @@ s_check_fields(s_seed_t *self, const cs_row_t *row, const s_plan_t *plan,
                      CS_VALUE_MAX);
             return false;
         }
-        bytes += strlen(target->field);
         if (value.type == CS_VALUE_STR || value.type == CS_VALUE_BIN) {
             bytes += value.u.s.len;
         }
