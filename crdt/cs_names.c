@@ -27,7 +27,7 @@ struct cs_names {
     size_t count;            /* used */
     size_t cap;              /* allocated */
     uint32_t *slots;         /* number + 1, or 0 */
-    size_t slot_count;       /* a power of two, 0 before the first add */
+    size_t slot_count;       /* a power of two, at least twice count */
     uint32_t hints[S_HINTS]; /* by place in a record: last number found */
 };
 
@@ -48,6 +48,8 @@ s_is(const s_entry_t *e, const char *name, size_t len)
     return e->len == len && memcmp(e->name, name, len) == 0;
 }
 
+static void s_rehash(cs_names_t *self);
+
 cs_names_t *
 cs_names_new(void)
 {
@@ -56,6 +58,7 @@ cs_names_new(void)
         abort();
     }
     memset(self->hints, 0xff, sizeof self->hints);
+    s_rehash(self);
     return self;
 }
 
@@ -66,7 +69,9 @@ cs_names_destroy(cs_names_t **self_p)
         return;
     }
     cs_names_t *self = *self_p;
-    cs_names_truncate(self, 0);
+    for (size_t n = 0; n < self->count; n++) {
+        free(self->entries[n].name);
+    }
     free(self->entries);
     free(self->slots);
     free(self);
@@ -105,13 +110,12 @@ s_slot(const cs_names_t *self, const char *name, size_t len, uint64_t hash)
     return i;
 }
 
-/*  Size the hash table for @p count names and fill it from the entries
- *  below that. */
+/*  Size the hash table for the names there are and fill it. */
 static void
-s_rehash(cs_names_t *self, size_t count)
+s_rehash(cs_names_t *self)
 {
     size_t want = 16;
-    while (want < 2 * count) {
+    while (want < 2 * self->count) {
         want *= 2;
     }
     free(self->slots);
@@ -148,7 +152,7 @@ s_append(cs_names_t *self, const char *name, size_t len, uint64_t hash,
     uint32_t number = (uint32_t) self->count++;
     self->entries[number] = (s_entry_t){ copy, len, hash };
     if (2 * self->count > self->slot_count) {
-        s_rehash(self, self->count); /* takes the new entry in */
+        s_rehash(self); /* takes the new entry in */
     } else {
         self->slots[slot] = number + 1;
     }
@@ -165,9 +169,6 @@ cs_names_add(cs_names_t *self, const char *name, size_t len)
     }
     if (self->count == CS_NAMES_MAX) {
         return CS_ELIMIT;
-    }
-    if (self->slot_count == 0) {
-        s_rehash(self, 1);
     }
     uint64_t hash = s_hash(name, len);
     size_t slot = s_slot(self, name, len, hash);
@@ -187,12 +188,6 @@ cs_names_number(cs_names_t *self, const char *name, size_t len, size_t position,
     uint32_t *hint = &self->hints[position % S_HINTS];
     if (*hint < self->count && s_is(&self->entries[*hint], name, len)) {
         return *hint;
-    }
-    if (self->slot_count == 0) {
-        if (!add) {
-            return CS_NAMES_NONE;
-        }
-        s_rehash(self, 1);
     }
     uint64_t hash = s_hash(name, len);
     size_t slot = s_slot(self, name, len, hash);
@@ -218,7 +213,5 @@ cs_names_truncate(cs_names_t *self, size_t count)
         free(self->entries[n].name);
     }
     self->count = count;
-    if (self->slot_count > 0) {
-        s_rehash(self, count);
-    }
+    s_rehash(self);
 }
