@@ -434,6 +434,7 @@ typedef struct {
     cs_store_delta_t *deltas;    /* records owned (NULL while raw); ids
                                     point into arena */
     size_t *id_offs;             /* offset of each delta's id in arena */
+    uint16_t *id_lens;           /* its length (at most CS_ID_MAX) */
     uint64_t *lines;             /* line of each delta's row */
     uint64_t *offsets;           /* byte offset of each delta's row */
     uint16_t *earlier;           /* rows of the input before with its id */
@@ -578,6 +579,7 @@ s_batch_fini(s_batch_t *batch)
     cs_buf_fini(&batch->arena);
     free(batch->deltas);
     free(batch->id_offs);
+    free(batch->id_lens);
     free(batch->lines);
     free(batch->offsets);
     free(batch->earlier);
@@ -600,6 +602,7 @@ s_batch_add_delta(s_batch_t *batch, const char *collection, const char *id,
         size_t cap = batch->cap ? batch->cap * 2 : 64;
         batch->deltas = s_resize(batch->deltas, cap, sizeof *batch->deltas);
         batch->id_offs = s_resize(batch->id_offs, cap, sizeof *batch->id_offs);
+        batch->id_lens = s_resize(batch->id_lens, cap, sizeof *batch->id_lens);
         batch->lines = s_resize(batch->lines, cap, sizeof *batch->lines);
         batch->offsets = s_resize(batch->offsets, cap, sizeof *batch->offsets);
         batch->earlier = s_resize(batch->earlier, cap, sizeof *batch->earlier);
@@ -613,7 +616,9 @@ s_batch_add_delta(s_batch_t *batch, const char *collection, const char *id,
         batch->news = s_resize(batch->news, cap, sizeof *batch->news);
         batch->cap = cap;
     }
+    assert(id_len <= CS_ID_MAX);
     batch->id_offs[batch->n] = s_arena_put(batch, id, id_len);
+    batch->id_lens[batch->n] = (uint16_t) id_len;
     batch->lines[batch->n] = line;
     batch->offsets[batch->n] = offset;
     batch->earlier[batch->n] = earlier;
@@ -1415,7 +1420,7 @@ s_make_ckpt(const s_seed_t *self, const s_batch_t *batch,
         /* deltas are in id order: the last id is the largest */
         const char *last = batch->deltas[batch->n - 1].id;
         ck.flags |= S_CKPT_SORTED;
-        ck.key_len = strlen(last);
+        ck.key_len = batch->id_lens[batch->n - 1];
         memcpy(ck.key, last, ck.key_len + 1);
     }
     s_ckpt_encode(&ck, out);
@@ -1604,10 +1609,11 @@ s_prepare(s_seed_t *self, s_batch_t *batch, size_t *n_import,
             }
         }
         const char *id = batch->deltas[first].id;
-        bool lookup = !self->fresh || batch->earlier[first] > 0 ||
-                      (self->direct_max_len > 0 &&
-                       cs_spill_key_compare(id, strlen(id), self->direct_max,
-                                            self->direct_max_len) <= 0);
+        bool lookup =
+            !self->fresh || batch->earlier[first] > 0 ||
+            (self->direct_max_len > 0 &&
+             cs_spill_key_compare(id, batch->id_lens[first], self->direct_max,
+                                  self->direct_max_len) <= 0);
         if (!lookup && count == 1 && !dry) {
             batch->to_import[(*n_import)++] = batch->deltas[first];
             g += count;
@@ -1798,7 +1804,7 @@ s_batch_in_order(const s_seed_t *self, const s_batch_t *batch)
     size_t prev_len = self->direct_max_len;
     for (size_t i = 0; i < batch->n; i++) {
         const char *id = batch->deltas[i].id;
-        size_t len = strlen(id);
+        size_t len = batch->id_lens[i];
         if (prev_len > 0 &&
             cs_spill_key_compare(id, len, prev, prev_len) <= 0) {
             return false;
@@ -1835,9 +1841,9 @@ s_spill_batch(s_seed_t *self, s_batch_t *batch)
         s_put64(head + 16, batch->news[i].max_hlc);
         memcpy(head + 24, &batch->earlier[i], 2);
         const char *id = batch->deltas[i].id;
-        int rc =
-            cs_spill_add_parts(self->spill, id, strlen(id), head, sizeof head,
-                               batch->news[i].canonical, batch->news[i].len);
+        int rc = cs_spill_add_parts(self->spill, id, batch->id_lens[i], head,
+                                    sizeof head, batch->news[i].canonical,
+                                    batch->news[i].len);
         if (rc != CS_OK) {
             return s_spill_failed(self, rc);
         }
@@ -1846,24 +1852,16 @@ s_spill_batch(s_seed_t *self, s_batch_t *batch)
 }
 
 /*  True if the batch's records are all new and alone (no earlier row with
- *  the id), their ids rise through the batch, and the collection had none
- *  above the first: then they can be appended as they are. */
+ *  the id) in a collection the run found empty: with their ids in order
+ *  (s_batch_in_order) they can be appended as they are. */
 static bool
-s_can_append(const s_seed_t *self, const s_batch_t *batch)
+s_all_new(const s_seed_t *self, const s_batch_t *batch)
 {
     if (!self->fresh || batch->n == 0) {
         return false;
     }
-    const char *first = batch->deltas[0].id;
-    if (self->direct_max_len > 0 &&
-        cs_spill_key_compare(first, strlen(first), self->direct_max,
-                             self->direct_max_len) <= 0) {
-        return false;
-    }
     for (size_t i = 0; i < batch->n; i++) {
-        if (batch->earlier[i] > 0 ||
-            (i > 0 &&
-             strcmp(batch->deltas[i - 1].id, batch->deltas[i].id) >= 0)) {
+        if (batch->earlier[i] > 0) {
             return false;
         }
     }
@@ -1899,16 +1897,17 @@ s_write_batch(s_seed_t *self, s_batch_t *batch)
         return rc;
     }
     bool direct = self->spill && !batch->sorted;
-    if (direct) {
-        if (!self->spilling && !s_batch_in_order(self, batch)) {
-            self->spilling = true;
-        }
-        if (self->spilling) {
-            return s_spill_batch(self, batch);
-        }
+    if (direct && !self->spilling && !s_batch_in_order(self, batch)) {
+        self->spilling = true; /* from here on, batches are sorted first */
     }
-    rc = batch->raw && s_can_append(self, batch) ? s_append_batch(self, batch)
-                                                 : CS_EINVAL;
+    if (direct && self->spilling) {
+        return s_spill_batch(self, batch);
+    }
+    /* (a direct batch that got here is in order) */
+    rc = batch->raw && s_all_new(self, batch) &&
+                 (direct || s_batch_in_order(self, batch))
+             ? s_append_batch(self, batch)
+             : CS_EINVAL;
     if (rc == CS_EINVAL) {
         /* not all new records in order (or the store holds a key past one
          * of them): merge (s_prepare decodes raw records as it goes) */
@@ -1917,7 +1916,7 @@ s_write_batch(s_seed_t *self, s_batch_t *batch)
     if (rc == CS_OK && direct && batch->n > 0) {
         /* ids rose through the batch: the last is the largest so far */
         const char *last = batch->deltas[batch->n - 1].id;
-        self->direct_max_len = strlen(last);
+        self->direct_max_len = batch->id_lens[batch->n - 1];
         memcpy(self->direct_max, last, self->direct_max_len + 1);
     }
     return rc;
@@ -2310,7 +2309,7 @@ s_load_sorted(s_seed_t *self, double start)
         if (batch->n >= batch_rows || batch->arena.len >= S_BATCH_BYTES_MAX) {
             const char *last = s_arena_at(batch, batch->id_offs[batch->n - 1]);
             if (cs_spill_key_compare(item.key, item.key_len, last,
-                                     strlen(last)) != 0) {
+                                     batch->id_lens[batch->n - 1]) != 0) {
                 /* only a signal stops this part: --max-errors counts
                  * the rows read, and they all were */
                 if (o->stop && *o->stop) {
@@ -2336,7 +2335,7 @@ s_load_sorted(s_seed_t *self, double start)
                 }
             }
         }
-        if (item.data_len <= S_SPILLED_HEAD) {
+        if (item.data_len <= S_SPILLED_HEAD || item.key_len > CS_ID_MAX) {
             s_err("the spill file does not hold what was written to it");
             rc = CS_ECORRUPT;
             break;
