@@ -458,6 +458,7 @@ typedef struct {
     uint64_t rejected_total;     /* rows rejected by the parser, all runs */
     uint64_t dups_total;         /* duplicates up to here, all runs */
     bool sorted;                 /* a batch of the sorted load, in id order */
+    bool rising;                 /* each id is above the one before */
     bool raw;                    /* deltas come as canonical bytes (news),
                                     records are NULL until decoded */
 } s_batch_t;
@@ -564,6 +565,7 @@ s_batch_reset(s_batch_t *batch)
         cs_record_destroy(&rec);
     }
     batch->n = 0;
+    batch->rising = true;
     cs_buf_reset(&batch->arena);
     batch->reject_count = 0;
     batch->rows = 0;
@@ -617,6 +619,12 @@ s_batch_add_delta(s_batch_t *batch, const char *collection, const char *id,
         batch->cap = cap;
     }
     assert(id_len <= CS_ID_MAX);
+    /* compared here, while both ids are in the cache */
+    size_t n = batch->n;
+    batch->rising = batch->rising &&
+                    (n == 0 || cs_spill_key_compare(
+                                   s_arena_at(batch, batch->id_offs[n - 1]),
+                                   batch->id_lens[n - 1], id, id_len) < 0);
     batch->id_offs[batch->n] = s_arena_put(batch, id, id_len);
     batch->id_lens[batch->n] = (uint16_t) id_len;
     batch->lines[batch->n] = line;
@@ -1800,19 +1808,10 @@ s_import_bisect(s_seed_t *self, s_batch_t *batch, size_t n)
 static bool
 s_batch_in_order(const s_seed_t *self, const s_batch_t *batch)
 {
-    const char *prev = self->direct_max;
-    size_t prev_len = self->direct_max_len;
-    for (size_t i = 0; i < batch->n; i++) {
-        const char *id = batch->deltas[i].id;
-        size_t len = batch->id_lens[i];
-        if (prev_len > 0 &&
-            cs_spill_key_compare(id, len, prev, prev_len) <= 0) {
-            return false;
-        }
-        prev = id;
-        prev_len = len;
-    }
-    return true;
+    return batch->rising &&
+           (batch->n == 0 || self->direct_max_len == 0 ||
+            cs_spill_key_compare(batch->deltas[0].id, batch->id_lens[0],
+                                 self->direct_max, self->direct_max_len) > 0);
 }
 
 /*  Say what to do when the sort file cannot be written. @return @p rc. */
