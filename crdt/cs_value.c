@@ -3,36 +3,8 @@
  */
 #include <assert.h>
 #include <string.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
 #include "crdt/cs_value.h"
-
-/*  Bytes of ASCII at the start of @p p (@p len bytes), counted in whole
- *  blocks of 16 (SSE2) or 8; the caller checks the rest byte by byte. */
-static size_t
-s_ascii_prefix(const unsigned char *p, size_t len)
-{
-    size_t i = 0;
-#ifdef __SSE2__
-    for (; len - i >= 16; i += 16) {
-        __m128i block =
-            _mm_loadu_si128((const __m128i *) (const void *) (p + i));
-        if (_mm_movemask_epi8(block) != 0) {
-            break;
-        }
-    }
-#endif
-    for (; len - i >= 8; i += 8) {
-        uint64_t word;
-        memcpy(&word, p + i, sizeof word);
-        if ((word & UINT64_C(0x8080808080808080)) != 0) {
-            break;
-        }
-    }
-    return i;
-}
 
 cs_value_t
 cs_value_nil(void)
@@ -129,55 +101,6 @@ cs_value_compare(const cs_value_t *a, const cs_value_t *b)
     }
     assert(!"unknown value type");
     return 0;
-}
-
-bool
-cs_utf8_is_valid(const char *s, size_t len)
-{
-    const unsigned char *p = (const unsigned char *) s;
-    size_t i = 0;
-    while (i < len) {
-        /* CRM text is mostly ASCII: skip it in blocks, then bytewise up
-         * to the next multi-byte character */
-        i += s_ascii_prefix(p + i, len - i);
-        while (i < len && p[i] < 0x80) {
-            i++;
-        }
-        if (i == len) {
-            break;
-        }
-        unsigned char c = p[i];
-        size_t n;
-        uint32_t cp;
-        if (c >= 0xC2 && c <= 0xDF) {
-            n = 1;
-            cp = c & 0x1F;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            n = 2;
-            cp = c & 0x0F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            n = 3;
-            cp = c & 0x07;
-        } else {
-            return false;
-        }
-        if (len - i <= n) {
-            return false;
-        }
-        for (size_t k = 1; k <= n; k++) {
-            if ((p[i + k] & 0xC0) != 0x80) {
-                return false;
-            }
-            cp = (cp << 6) | (p[i + k] & 0x3F);
-        }
-        /* overlong forms, surrogates, beyond U+10FFFF */
-        if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-            (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) {
-            return false;
-        }
-        i += n + 1;
-    }
-    return true;
 }
 
 bool

@@ -255,10 +255,14 @@ s_skip_ascii(const unsigned char *s, size_t n, size_t i)
 #endif /* __SSE2__ */
 
 /*  Is @p s[0, n) UTF-8 (RFC 3629: no overlongs, surrogates or code points
- *  over U+10FFFF)? */
+ *  over U+10FFFF)? The fast check says yes or no; only a no is looked at
+ *  again here, to say where and whether the input just stopped short. */
 static s_utf8_t
 s_utf8_check(const unsigned char *s, size_t n, size_t *stop)
 {
+    if (cs_utf8_is_valid((const char *) s, n)) {
+        return S_UTF8_OK;
+    }
     size_t i = 0;
     while (true) {
         i = s_skip_ascii(s, n, i);

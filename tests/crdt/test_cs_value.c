@@ -267,30 +267,69 @@ typedef struct {
         lit, sizeof(lit) - 1, what \
     }
 
+static const utf8_case_t s_good[] = {
+    U8("", "empty"),
+    U8("plain ascii", "ascii"),
+    U8("\x00", "NUL"),
+    U8("a\x00z", "embedded NUL"),
+    U8("\x7f", "U+007F"),
+    U8("\xc2\x80", "U+0080"),
+    U8("\xdf\xbf", "U+07FF"),
+    U8("\xe0\xa0\x80", "U+0800"),
+    U8("\xed\x9f\xbf", "U+D7FF, just below the surrogates"),
+    U8("\xee\x80\x80", "U+E000, just above the surrogates"),
+    U8("\xef\xbf\xbf", "U+FFFF"),
+    U8("\xf0\x90\x80\x80", "U+10000"),
+    U8("\xf4\x8f\xbf\xbf", "U+10FFFF"),
+    U8("Gr\xc3\xbc\xc3\x9f\x65 \xe2\x82\xac \xf0\x9f\x98\x80", "mixed text"),
+};
+
+static const utf8_case_t s_bad[] = {
+    /* overlong encodings */
+    U8("\xc0\x80", "overlong NUL (2 bytes)"),
+    U8("\xc1\xbf", "overlong U+007F (2 bytes)"),
+    U8("\xe0\x80\x80", "overlong NUL (3 bytes)"),
+    U8("\xe0\x9f\xbf", "overlong U+07FF (3 bytes)"),
+    U8("\xf0\x80\x80\x80", "overlong NUL (4 bytes)"),
+    U8("\xf0\x8f\xbf\xbf", "overlong U+FFFF (4 bytes)"),
+    /* UTF-16 surrogates */
+    U8("\xed\xa0\x80", "U+D800"),
+    U8("\xed\xbf\xbf", "U+DFFF"),
+    U8("\xed\xa0\xbd\xed\xb8\x80", "CESU-8 surrogate pair"),
+    /* beyond U+10FFFF and bytes never used */
+    U8("\xf4\x90\x80\x80", "U+110000"),
+    U8("\xf5\x80\x80\x80", "lead byte F5"),
+    U8("\xf7\xbf\xbf\xbf", "U+1FFFFF"),
+    U8("\xf8\x88\x80\x80\x80", "5-byte form"),
+    U8("\xfc\x84\x80\x80\x80\x80", "6-byte form"),
+    U8("\xfe", "byte FE"),
+    U8("\xff", "byte FF"),
+    /* broken sequences */
+    U8("\x80", "lone continuation byte"),
+    U8("a\xbf", "continuation byte after ascii"),
+    U8("\xc3\x28", "2-byte lead then ascii"),
+    U8("\xe2\x28\xa1", "3-byte lead, bad 2nd byte"),
+    U8("\xe2\x82\x28", "3-byte lead, bad 3rd byte"),
+    U8("\xf0\x28\x8c\xbc", "4-byte lead, bad 2nd byte"),
+    U8("\xf0\x90\x28\xbc", "4-byte lead, bad 3rd byte"),
+    U8("\xf0\x90\x8c\x28", "4-byte lead, bad 4th byte"),
+    U8("\xc3\xa9\xa9", "extra continuation byte"),
+    /* truncated at the end */
+    U8("\xc3", "truncated 2-byte"),
+    U8("abc\xe2\x82", "truncated 3-byte"),
+    U8("\xe2", "3-byte lead only"),
+    U8("\xf0\x9f\x98", "truncated 4-byte"),
+    U8("\xf0\x9f", "truncated 4-byte after 2"),
+    U8("\xf0", "4-byte lead only"),
+};
+
 static void
 test_utf8_accepts_every_encoding_length_and_boundary(void **state)
 {
     (void) state;
-    const utf8_case_t good[] = {
-        U8("", "empty"),
-        U8("plain ascii", "ascii"),
-        U8("\x00", "NUL"),
-        U8("a\x00z", "embedded NUL"),
-        U8("\x7f", "U+007F"),
-        U8("\xc2\x80", "U+0080"),
-        U8("\xdf\xbf", "U+07FF"),
-        U8("\xe0\xa0\x80", "U+0800"),
-        U8("\xed\x9f\xbf", "U+D7FF, just below the surrogates"),
-        U8("\xee\x80\x80", "U+E000, just above the surrogates"),
-        U8("\xef\xbf\xbf", "U+FFFF"),
-        U8("\xf0\x90\x80\x80", "U+10000"),
-        U8("\xf4\x8f\xbf\xbf", "U+10FFFF"),
-        U8("Gr\xc3\xbc\xc3\x9f\x65 \xe2\x82\xac \xf0\x9f\x98\x80",
-           "mixed text"),
-    };
-    for (size_t i = 0; i < ARRAY_LEN(good); i++) {
-        if (!cs_utf8_is_valid(good[i].bytes, good[i].len)) {
-            fail_msg("rejected valid UTF-8: %s", good[i].what);
+    for (size_t i = 0; i < ARRAY_LEN(s_good); i++) {
+        if (!cs_utf8_is_valid(s_good[i].bytes, s_good[i].len)) {
+            fail_msg("rejected valid UTF-8: %s", s_good[i].what);
         }
     }
     assert_true(cs_utf8_is_valid(NULL, 0));
@@ -300,49 +339,121 @@ static void
 test_utf8_rejects_overlongs_surrogates_and_beyond_max(void **state)
 {
     (void) state;
-    const utf8_case_t bad[] = {
-        /* overlong encodings */
-        U8("\xc0\x80", "overlong NUL (2 bytes)"),
-        U8("\xc1\xbf", "overlong U+007F (2 bytes)"),
-        U8("\xe0\x80\x80", "overlong NUL (3 bytes)"),
-        U8("\xe0\x9f\xbf", "overlong U+07FF (3 bytes)"),
-        U8("\xf0\x80\x80\x80", "overlong NUL (4 bytes)"),
-        U8("\xf0\x8f\xbf\xbf", "overlong U+FFFF (4 bytes)"),
-        /* UTF-16 surrogates */
-        U8("\xed\xa0\x80", "U+D800"),
-        U8("\xed\xbf\xbf", "U+DFFF"),
-        U8("\xed\xa0\xbd\xed\xb8\x80", "CESU-8 surrogate pair"),
-        /* beyond U+10FFFF and bytes never used */
-        U8("\xf4\x90\x80\x80", "U+110000"),
-        U8("\xf5\x80\x80\x80", "lead byte F5"),
-        U8("\xf7\xbf\xbf\xbf", "U+1FFFFF"),
-        U8("\xf8\x88\x80\x80\x80", "5-byte form"),
-        U8("\xfc\x84\x80\x80\x80\x80", "6-byte form"),
-        U8("\xfe", "byte FE"),
-        U8("\xff", "byte FF"),
-        /* broken sequences */
-        U8("\x80", "lone continuation byte"),
-        U8("a\xbf", "continuation byte after ascii"),
-        U8("\xc3\x28", "2-byte lead then ascii"),
-        U8("\xe2\x28\xa1", "3-byte lead, bad 2nd byte"),
-        U8("\xe2\x82\x28", "3-byte lead, bad 3rd byte"),
-        U8("\xf0\x28\x8c\xbc", "4-byte lead, bad 2nd byte"),
-        U8("\xf0\x90\x28\xbc", "4-byte lead, bad 3rd byte"),
-        U8("\xf0\x90\x8c\x28", "4-byte lead, bad 4th byte"),
-        U8("\xc3\xa9\xa9", "extra continuation byte"),
-        /* truncated at the end */
-        U8("\xc3", "truncated 2-byte"),
-        U8("abc\xe2\x82", "truncated 3-byte"),
-        U8("\xe2", "3-byte lead only"),
-        U8("\xf0\x9f\x98", "truncated 4-byte"),
-        U8("\xf0\x9f", "truncated 4-byte after 2"),
-        U8("\xf0", "4-byte lead only"),
-    };
-    for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
-        if (cs_utf8_is_valid(bad[i].bytes, bad[i].len)) {
-            fail_msg("accepted invalid UTF-8: %s", bad[i].what);
+    for (size_t i = 0; i < ARRAY_LEN(s_bad); i++) {
+        if (cs_utf8_is_valid(s_bad[i].bytes, s_bad[i].len)) {
+            fail_msg("accepted invalid UTF-8: %s", s_bad[i].what);
         }
     }
+}
+
+/*  Inputs of 64 bytes or more are checked in blocks of 32 (with AVX2):
+ *  every case, in ASCII at every offset across two block boundaries, and
+ *  at the very end of the input, must get the same verdict. */
+static void
+test_utf8_verdict_is_the_same_anywhere_in_a_long_input(void **state)
+{
+    (void) state;
+    char buf[160];
+    for (size_t set = 0; set < 2; set++) {
+        const utf8_case_t *cases = set == 0 ? s_good : s_bad;
+        size_t count = set == 0 ? ARRAY_LEN(s_good) : ARRAY_LEN(s_bad);
+        for (size_t i = 0; i < count; i++) {
+            for (size_t at = 0; at <= 70; at++) {
+                memset(buf, 'x', sizeof buf);
+                memcpy(buf + at, cases[i].bytes, cases[i].len);
+                size_t ends[] = { sizeof buf, at + cases[i].len };
+                for (size_t e = 0; e < ARRAY_LEN(ends); e++) {
+                    if (ends[e] < 64) {
+                        continue; /* short: the byte loop, tested above */
+                    }
+                    if (cs_utf8_is_valid(buf, ends[e]) != (set == 0)) {
+                        fail_msg("%s at offset %zu of %zu bytes: %s",
+                                 cases[i].what, at, ends[e],
+                                 set == 0 ? "rejected" : "accepted");
+                    }
+                }
+            }
+        }
+    }
+}
+
+/*  The well-formed byte sequences of the Unicode Standard, table 3-7: the
+ *  length of the one at @p p (@p n bytes left), or 0. */
+static size_t
+s_table_3_7(const unsigned char *p, size_t n)
+{
+    static const struct {
+        unsigned char lo[4], hi[4];
+        size_t len;
+    } rows[] = {
+        { { 0x00 }, { 0x7F }, 1 },
+        { { 0xC2, 0x80 }, { 0xDF, 0xBF }, 2 },
+        { { 0xE0, 0xA0, 0x80 }, { 0xE0, 0xBF, 0xBF }, 3 },
+        { { 0xE1, 0x80, 0x80 }, { 0xEC, 0xBF, 0xBF }, 3 },
+        { { 0xED, 0x80, 0x80 }, { 0xED, 0x9F, 0xBF }, 3 },
+        { { 0xEE, 0x80, 0x80 }, { 0xEF, 0xBF, 0xBF }, 3 },
+        { { 0xF0, 0x90, 0x80, 0x80 }, { 0xF0, 0xBF, 0xBF, 0xBF }, 4 },
+        { { 0xF1, 0x80, 0x80, 0x80 }, { 0xF3, 0xBF, 0xBF, 0xBF }, 4 },
+        { { 0xF4, 0x80, 0x80, 0x80 }, { 0xF4, 0x8F, 0xBF, 0xBF }, 4 },
+    };
+    for (size_t r = 0; r < ARRAY_LEN(rows); r++) {
+        size_t k = 0;
+        while (k < rows[r].len && k < n && p[k] >= rows[r].lo[k] &&
+               p[k] <= rows[r].hi[k]) {
+            k++;
+        }
+        if (k == rows[r].len) {
+            return k;
+        }
+    }
+    return 0;
+}
+
+/*  Random text, mostly well-formed with a few bytes changed, of every
+ *  length up to 300: the verdict is the table's. */
+static void
+test_utf8_agrees_with_the_unicode_table_on_random_text(void **state)
+{
+    (void) state;
+    static const char *const pieces[] = { "a",
+                                          "Z ",
+                                          "\xc3\xa9",
+                                          "\xc5\x81",
+                                          "\xe2\x82\xac",
+                                          "\xed\x9f\xbf",
+                                          "\xf0\x9f\x98\x80",
+                                          "\xf4\x8f\xbf\xbf" };
+    unsigned char buf[300];
+    uint64_t x = 0x9E3779B97F4A7C15u; /* xorshift64: the same run every time */
+    size_t rejected = 0;
+    for (size_t round = 0; round < 20000; round++) {
+        size_t len = round % (sizeof buf + 1);
+        size_t n = 0;
+        while (n < len) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            const char *piece = pieces[x % ARRAY_LEN(pieces)];
+            for (size_t k = 0; piece[k] && n < len; k++) {
+                buf[n++] = (unsigned char) piece[k];
+            }
+        }
+        for (size_t flips = (x >> 8) % 3; flips > 0 && len > 0; flips--) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            buf[x % len] = (unsigned char) (x >> 32);
+        }
+        bool want = true;
+        for (size_t i = 0; i < len && want;) {
+            size_t step = s_table_3_7(buf + i, len - i);
+            want = step > 0;
+            i += step;
+        }
+        rejected += !want;
+        if (cs_utf8_is_valid((const char *) buf, len) != want) {
+            fail_msg("round %zu, %zu bytes: %s", round, len,
+                     want ? "rejected" : "accepted");
+        }
+    }
+    /* both verdicts were tried, many times */
+    assert_true(rejected > 2000 && rejected < 18000);
 }
 
 static void
@@ -384,6 +495,10 @@ main(void)
         cmocka_unit_test(test_utf8_accepts_every_encoding_length_and_boundary),
         cmocka_unit_test(test_utf8_rejects_overlongs_surrogates_and_beyond_max),
         cmocka_unit_test(test_utf8_never_reads_past_len),
+        cmocka_unit_test(
+            test_utf8_verdict_is_the_same_anywhere_in_a_long_input),
+        cmocka_unit_test(
+            test_utf8_agrees_with_the_unicode_table_on_random_text),
     };
     return cmocka_run_group_tests_name("crdt/cs_value", tests, NULL, NULL);
 }
