@@ -14,6 +14,8 @@
 
 #include "crdt/cs_value.h"
 
+#include "../utf8_table.h"
+
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 static int
@@ -377,36 +379,13 @@ test_utf8_verdict_is_the_same_anywhere_in_a_long_input(void **state)
     }
 }
 
-/*  The well-formed byte sequences of the Unicode Standard, table 3-7: the
- *  length of the one at @p p (@p n bytes left), or 0. */
-static size_t
-s_table_3_7(const unsigned char *p, size_t n)
+static uint64_t
+s_xorshift(uint64_t *x)
 {
-    static const struct {
-        unsigned char lo[4], hi[4];
-        size_t len;
-    } rows[] = {
-        { { 0x00 }, { 0x7F }, 1 },
-        { { 0xC2, 0x80 }, { 0xDF, 0xBF }, 2 },
-        { { 0xE0, 0xA0, 0x80 }, { 0xE0, 0xBF, 0xBF }, 3 },
-        { { 0xE1, 0x80, 0x80 }, { 0xEC, 0xBF, 0xBF }, 3 },
-        { { 0xED, 0x80, 0x80 }, { 0xED, 0x9F, 0xBF }, 3 },
-        { { 0xEE, 0x80, 0x80 }, { 0xEF, 0xBF, 0xBF }, 3 },
-        { { 0xF0, 0x90, 0x80, 0x80 }, { 0xF0, 0xBF, 0xBF, 0xBF }, 4 },
-        { { 0xF1, 0x80, 0x80, 0x80 }, { 0xF3, 0xBF, 0xBF, 0xBF }, 4 },
-        { { 0xF4, 0x80, 0x80, 0x80 }, { 0xF4, 0x8F, 0xBF, 0xBF }, 4 },
-    };
-    for (size_t r = 0; r < ARRAY_LEN(rows); r++) {
-        size_t k = 0;
-        while (k < rows[r].len && k < n && p[k] >= rows[r].lo[k] &&
-               p[k] <= rows[r].hi[k]) {
-            k++;
-        }
-        if (k == rows[r].len) {
-            return k;
-        }
-    }
-    return 0;
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    return *x;
 }
 
 /*  Random text, mostly well-formed with a few bytes changed, of every
@@ -430,22 +409,15 @@ test_utf8_agrees_with_the_unicode_table_on_random_text(void **state)
         size_t len = round % (sizeof buf + 1);
         size_t n = 0;
         while (n < len) {
-            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-            const char *piece = pieces[x % ARRAY_LEN(pieces)];
+            const char *piece = pieces[s_xorshift(&x) % ARRAY_LEN(pieces)];
             for (size_t k = 0; piece[k] && n < len; k++) {
                 buf[n++] = (unsigned char) piece[k];
             }
         }
         for (size_t flips = (x >> 8) % 3; flips > 0 && len > 0; flips--) {
-            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-            buf[x % len] = (unsigned char) (x >> 32);
+            buf[s_xorshift(&x) % len] = (unsigned char) (x >> 32);
         }
-        bool want = true;
-        for (size_t i = 0; i < len && want;) {
-            size_t step = s_table_3_7(buf + i, len - i);
-            want = step > 0;
-            i += step;
-        }
+        bool want = utf8_table_valid(buf, len);
         rejected += !want;
         if (cs_utf8_is_valid((const char *) buf, len) != want) {
             fail_msg("round %zu, %zu bytes: %s", round, len,
