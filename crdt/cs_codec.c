@@ -626,17 +626,18 @@ s_is_str_tag(uint8_t t)
 }
 
 /*  How the field name @p item (@p head + @p payload bytes: a str, or a
- *  number of @p names), the @p position-th of its record, goes out: as a
- *  number if @p numbered and @p names give it one (a new one if @p add),
- *  else spelt out. @return S_NAME_KEEP if as it is written, S_NAME_NUMBER
- *  (*@p number) or S_NAME_SPELL (*@p name, *@p len) if otherwise, or
- *  S_NAME_BAD for a number without @p names or not in them. */
+ *  number of @p names, which has @p known names), the @p position-th of
+ *  its record, goes out: as a number if @p numbered and @p names give it
+ *  one (a new one if @p add), else spelt out. @return S_NAME_KEEP if as
+ *  it is written, S_NAME_NUMBER (*@p number) or S_NAME_SPELL (*@p name,
+ *  *@p len) if otherwise, or S_NAME_BAD for a number without @p names or
+ *  not in them. */
 enum { S_NAME_BAD, S_NAME_KEEP, S_NAME_NUMBER, S_NAME_SPELL };
 
 static int
 s_name_out(const uint8_t *item, size_t head, size_t payload, cs_names_t *names,
-           bool numbered, bool add, size_t position, uint32_t *number,
-           const char **name, size_t *len)
+           size_t known, bool numbered, bool add, size_t position,
+           uint32_t *number, const char **name, size_t *len)
 {
     if (s_is_str_tag(item[0])) {
         *number = names && numbered
@@ -646,11 +647,14 @@ s_name_out(const uint8_t *item, size_t head, size_t payload, cs_names_t *names,
         return *number == CS_NAMES_NONE ? S_NAME_KEEP : S_NAME_NUMBER;
     }
     uint64_t n;
-    if (!names || !s_as_uint(item[0], item + head, payload, &n) ||
-        !(*name = cs_names_at(names, n, len))) {
+    if (!names || !s_as_uint(item[0], item + head, payload, &n) || n >= known) {
         return S_NAME_BAD;
     }
-    return numbered ? S_NAME_KEEP : S_NAME_SPELL;
+    if (numbered) {
+        return S_NAME_KEEP;
+    }
+    *name = cs_names_at(names, n, len);
+    return S_NAME_SPELL;
 }
 
 /*  The bytes of the scalar at @p p (@p avail there), or 0 if it is not
@@ -701,6 +705,7 @@ s_copy_fields(const uint8_t *in, size_t len, size_t pos, cs_names_t *names,
     uint8_t *p = s_room(out, len - pos + (size_t) *count * grow);
     size_t copied = pos; /* in[copied..at) is still to copy */
     size_t at = pos + head;
+    size_t known = names ? cs_names_count(names) : 0; /* numbers given */
     for (uint64_t f = 0; f < *count; f++) {
         if (at >= len || (in[at] != 0x92 && in[at] != 0x94)) {
             return false;
@@ -718,11 +723,14 @@ s_copy_fields(const uint8_t *in, size_t len, size_t pos, cs_names_t *names,
                 /* a str's header is 1, 2, 3 or 5 bytes, a uint's 1 */
                 uint8_t t = in[at];
                 head = t == 0xd9 ? 2 : t == 0xda ? 3 : t == 0xdb ? 5 : 1;
-                int how =
-                    s_name_out(in + at, head, size - head, names, numbered, add,
-                               (size_t) f, &number, &name, &name_len);
+                int how = s_name_out(in + at, head, size - head, names, known,
+                                     numbered, add, (size_t) f, &number, &name,
+                                     &name_len);
                 if (how == S_NAME_BAD) {
                     return false;
+                }
+                if (how == S_NAME_NUMBER && number >= known) {
+                    known = (size_t) number + 1; /* just added */
                 }
                 if (how != S_NAME_KEEP) {
                     memcpy(p, in + copied, at - copied);
