@@ -5,7 +5,7 @@
 #
 # Usage: tests/bench/bench_seed.sh [--build DIR] [--crmsync PATH]
 #                                  [--gen PATH] [--rows N] [--rounds R]
-#                                  [--seed S]
+#                                  [--seed S] [--order random|id]
 #
 #   --build DIR     build tree holding tools/crmsync and
 #                   tests/bench/gen_contacts (default: build/release of the
@@ -15,6 +15,9 @@
 #   --rows N        data rows in the CSV (default 1000000, about 250 MB)
 #   --rounds R      timed rounds of each tool (default 3, at most 99)
 #   --seed S        generator seed (default 1)
+#   --order O       row order of the CSV: random (default; the seed sorts
+#                   it through a temporary file) or id (exports sorted by
+#                   Id: written as read, no sort)
 #
 # Builds nothing. Generates the CSV once into a temporary directory
 # (under $TMPDIR, default /tmp; removed on exit), then in each round times
@@ -41,6 +44,7 @@ gen=
 rows=1000000
 rounds=3
 seed=1
+order=random
 
 usage() {
     awk 'NR > 5 && /^#/ { sub(/^# ?/, ""); print; next } NR > 5 { exit }' "$0"
@@ -60,6 +64,7 @@ while (($# > 0)); do
     --rows) rows=${2:?--rows needs a number}; shift 2 ;;
     --rounds) rounds=${2:?--rounds needs a number}; shift 2 ;;
     --seed) seed=${2:?--seed needs a number}; shift 2 ;;
+    --order) order=${2:?--order needs random or id}; shift 2 ;;
     -h | --help) usage; exit 0 ;;
     *) die_usage "unknown argument '$1'" ;;
     esac
@@ -71,6 +76,8 @@ if ! [[ $rounds =~ ^[0-9]{1,2}$ ]] || ((rounds < 1)); then
     die_usage "--rounds wants 1 to 99, not '$rounds'"
 fi
 [[ $seed =~ ^[0-9]{1,19}$ ]] || die_usage "--seed wants a number, not '$seed'"
+[[ $order == random || $order == id ]] ||
+    die_usage "--order wants random or id, not '$order'"
 crmsync=${crmsync:-$build/tools/crmsync}
 gen=${gen:-$build/tests/bench/gen_contacts}
 
@@ -170,13 +177,14 @@ echo "crmsync:  $crmsync ($("$crmsync" --version 2>/dev/null | head -n 1))"
 echo "sqlite3:  $(sqlite3 --version | cut -d' ' -f1)"
 echo "tmp dir:  $tmp"
 
-timed "$tmp/gen" "$gen" --rows "$rows" --seed "$seed" --output "$csv" ||
+timed "$tmp/gen" "$gen" --rows "$rows" --seed "$seed" --order "$order" \
+    --output "$csv" ||
     { show_failure "gen_contacts" "$tmp/gen"; exit 1; }
 read -r gen_wall gen_rss <"$tmp/gen.time"
 bytes=$(stat -c %s "$csv")
-printf 'input:    %d rows, %d bytes (%.1f MB, %.0f bytes/row), seed %s;' \
+printf 'input:    %d rows, %d bytes (%.1f MB, %.0f bytes/row), seed %s, %s order;' \
     "$rows" "$bytes" "$(calc "$bytes / 1e6")" "$(calc "$bytes / $rows")" \
-    "$seed"
+    "$seed" "$order"
 printf ' generated in %s s, %.1f MB RSS\n' "$gen_wall" \
     "$(calc "$gen_rss / 1024")"
 # Both tools read the file from the page cache: warm it once for both.
