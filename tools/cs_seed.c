@@ -625,15 +625,15 @@ s_batch_add_delta(s_batch_t *batch, const char *collection, const char *id,
                     (n == 0 || cs_spill_key_compare(
                                    s_arena_at(batch, batch->id_offs[n - 1]),
                                    batch->id_lens[n - 1], id, id_len) < 0);
-    batch->id_offs[batch->n] = s_arena_put(batch, id, id_len);
-    batch->id_lens[batch->n] = (uint16_t) id_len;
-    batch->lines[batch->n] = line;
-    batch->offsets[batch->n] = offset;
-    batch->earlier[batch->n] = earlier;
-    batch->deltas[batch->n] = (cs_store_delta_t){ .collection = collection,
-                                                  .id = NULL,
-                                                  .record = rec };
-    batch->n++;
+    batch->id_offs[n] = s_arena_put(batch, id, id_len);
+    batch->id_lens[n] = (uint16_t) id_len;
+    batch->lines[n] = line;
+    batch->offsets[n] = offset;
+    batch->earlier[n] = earlier;
+    batch->deltas[n] = (cs_store_delta_t){ .collection = collection,
+                                           .id = NULL,
+                                           .record = rec };
+    batch->n = n + 1;
 }
 
 /*  Add a delta given as canonical bytes: the arena's tail from @p raw_off,
