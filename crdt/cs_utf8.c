@@ -1,4 +1,5 @@
-/*  cs_utf8 - UTF-8 validation (cs_utf8_is_valid, declared in cs_value.h).
+/*  cs_utf8 - UTF-8 validation (cs_utf8_is_valid and cs_utf8_valid_prefix,
+ *  declared in cs_value.h).
  *  SPDX-License-Identifier: MIT
  *
  *  Every byte a seed reads is checked once or twice (the whole file for
@@ -49,11 +50,13 @@ s_ascii_prefix(const unsigned char *p, size_t len)
     return i;
 }
 
-static bool
-s_valid_bytewise(const unsigned char *p, size_t len)
+size_t
+cs_utf8_valid_prefix(const char *s, size_t len, bool *cut)
 {
+    const unsigned char *p = (const unsigned char *) s;
+    *cut = false;
     size_t i = 0;
-    while (i < len) {
+    while (true) {
         /* CRM text is mostly ASCII: skip it in blocks, then bytewise up
          * to the next multi-byte character */
         i += s_ascii_prefix(p + i, len - i);
@@ -61,40 +64,36 @@ s_valid_bytewise(const unsigned char *p, size_t len)
             i++;
         }
         if (i == len) {
-            break;
+            return len;
         }
-        unsigned char c = p[i];
-        size_t n;
-        uint32_t cp;
-        if (c >= 0xC2 && c <= 0xDF) {
-            n = 1;
-            cp = c & 0x1F;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            n = 2;
-            cp = c & 0x0F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            n = 3;
-            cp = c & 0x07;
+        unsigned lead = p[i];
+        size_t more;
+        unsigned low = 0x80, high = 0xBF; /* range of the second byte */
+        if (lead >= 0xC2 && lead <= 0xDF) {
+            more = 1;
+        } else if (lead >= 0xE0 && lead <= 0xEF) {
+            more = 2;
+            low = lead == 0xE0 ? 0xA0 : 0x80;  /* overlong */
+            high = lead == 0xED ? 0x9F : 0xBF; /* surrogates */
+        } else if (lead >= 0xF0 && lead <= 0xF4) {
+            more = 3;
+            low = lead == 0xF0 ? 0x90 : 0x80;  /* overlong */
+            high = lead == 0xF4 ? 0x8F : 0xBF; /* over U+10FFFF */
         } else {
-            return false;
+            return i;
         }
-        if (len - i <= n) {
-            return false;
-        }
-        for (size_t k = 1; k <= n; k++) {
-            if ((p[i + k] & 0xC0) != 0x80) {
-                return false;
+        for (size_t k = 1; k <= more; k++) {
+            if (i + k >= len) {
+                *cut = true;
+                return i;
             }
-            cp = (cp << 6) | (p[i + k] & 0x3F);
+            unsigned c = p[i + k];
+            if (k == 1 ? c < low || c > high : (c & 0xC0) != 0x80) {
+                return i;
+            }
         }
-        /* overlong forms, surrogates, beyond U+10FFFF */
-        if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-            (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) {
-            return false;
-        }
-        i += n + 1;
+        i += more + 1;
     }
-    return true;
 }
 
 #ifdef S_AVX2
@@ -237,5 +236,6 @@ cs_utf8_is_valid(const char *s, size_t len)
         return s_valid_avx2(p, len);
     }
 #endif
-    return s_valid_bytewise(p, len);
+    bool cut;
+    return cs_utf8_valid_prefix(s, len, &cut) == len;
 }

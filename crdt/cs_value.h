@@ -63,4 +63,11 @@ bool cs_value_is_valid(const cs_value_t *v);
  *  surrogates, nothing above U+10FFFF). NUL bytes are allowed. */
 bool cs_utf8_is_valid(const char *s, size_t len);
 
+/** The length of the longest prefix of the @p len bytes at @p s that is
+ *  valid UTF-8 (@p len if all of it is); *@p cut is true if the bytes
+ *  after it begin a character that is valid so far but ends with the
+ *  input (so more input may complete it). A byte loop: for a yes or no on
+ *  long input, cs_utf8_is_valid is faster. */
+size_t cs_utf8_valid_prefix(const char *s, size_t len, bool *cut);
+
 #endif /* CS_VALUE_H */

@@ -255,50 +255,17 @@ s_skip_ascii(const unsigned char *s, size_t n, size_t i)
 #endif /* __SSE2__ */
 
 /*  Is @p s[0, n) UTF-8 (RFC 3629: no overlongs, surrogates or code points
- *  over U+10FFFF)? The fast check says yes or no; only a no is looked at
- *  again here, to say where and whether the input just stopped short. */
+ *  over U+10FFFF)? Only a no is looked at again, to say where and whether
+ *  the input just stopped short. */
 static s_utf8_t
 s_utf8_check(const unsigned char *s, size_t n, size_t *stop)
 {
     if (cs_utf8_is_valid((const char *) s, n)) {
         return S_UTF8_OK;
     }
-    size_t i = 0;
-    while (true) {
-        i = s_skip_ascii(s, n, i);
-        if (i == n) {
-            return S_UTF8_OK;
-        }
-        unsigned lead = s[i];
-        size_t more;
-        unsigned low = 0x80, high = 0xBF; /* range of the second byte */
-        if (lead >= 0xC2 && lead <= 0xDF) {
-            more = 1;
-        } else if (lead >= 0xE0 && lead <= 0xEF) {
-            more = 2;
-            low = lead == 0xE0 ? 0xA0 : 0x80;  /* overlong */
-            high = lead == 0xED ? 0x9F : 0xBF; /* surrogates */
-        } else if (lead >= 0xF0 && lead <= 0xF4) {
-            more = 3;
-            low = lead == 0xF0 ? 0x90 : 0x80;  /* overlong */
-            high = lead == 0xF4 ? 0x8F : 0xBF; /* over U+10FFFF */
-        } else {
-            *stop = i;
-            return S_UTF8_BAD;
-        }
-        for (size_t k = 1; k <= more; k++) {
-            if (i + k >= n) {
-                *stop = i;
-                return S_UTF8_SHORT;
-            }
-            unsigned c = s[i + k];
-            if (k == 1 ? c < low || c > high : (c & 0xC0) != 0x80) {
-                *stop = i;
-                return S_UTF8_BAD;
-            }
-        }
-        i += more + 1;
-    }
+    bool cut;
+    *stop = cs_utf8_valid_prefix((const char *) s, n, &cut);
+    return cut ? S_UTF8_SHORT : S_UTF8_BAD;
 }
 
 static inline bool

@@ -348,6 +348,38 @@ test_utf8_rejects_overlongs_surrogates_and_beyond_max(void **state)
     }
 }
 
+/*  cs_utf8_valid_prefix stops before the first bad character, and says
+ *  whether the input merely ended inside one. */
+static void
+test_utf8_valid_prefix_places_the_error(void **state)
+{
+    (void) state;
+    const struct {
+        const char *bytes;
+        size_t len, prefix;
+        bool cut;
+    } cases[] = {
+        { "plain", 5, 5, false },          { "ab\xe2\x82\xac", 5, 5, false },
+        { "ab\xe2\x82", 4, 2, true },      /* euro cut short */
+        { "ab\xf0\x9f\x98", 5, 2, true },  /* emoji cut short */
+        { "ab\xe2\x28\xac", 5, 2, false }, /* bad second byte */
+        { "ab\xed\xa0", 4, 2, false },     /* surrogate, even cut */
+        { "\xc3\xa9\x80", 3, 2, false },   /* stray continuation */
+        { "x\xc3", 2, 1, true },           { "x\xff", 2, 1, false },
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        bool cut = !cases[i].cut;
+        size_t prefix =
+            cs_utf8_valid_prefix(cases[i].bytes, cases[i].len, &cut);
+        if (prefix != cases[i].prefix || cut != cases[i].cut) {
+            fail_msg("case %zu: prefix %zu cut %d, want %zu %d", i, prefix, cut,
+                     cases[i].prefix, cases[i].cut);
+        }
+        assert_int_equal(cs_utf8_is_valid(cases[i].bytes, cases[i].len),
+                         prefix == cases[i].len);
+    }
+}
+
 /*  Inputs of 64 bytes or more are checked in blocks of 32 (with AVX2):
  *  every case, in ASCII at every offset across two block boundaries, and
  *  at the very end of the input, must get the same verdict. */
@@ -467,6 +499,7 @@ main(void)
         cmocka_unit_test(test_utf8_accepts_every_encoding_length_and_boundary),
         cmocka_unit_test(test_utf8_rejects_overlongs_surrogates_and_beyond_max),
         cmocka_unit_test(test_utf8_never_reads_past_len),
+        cmocka_unit_test(test_utf8_valid_prefix_places_the_error),
         cmocka_unit_test(
             test_utf8_verdict_is_the_same_anywhere_in_a_long_input),
         cmocka_unit_test(
