@@ -3,9 +3,10 @@
  *  SPDX-License-Identifier: MIT
  *
  *  The verdict must be the Unicode table's (tests/utf8_table.h), for the
- *  input as it is and behind 0 to 40 bytes of ASCII, so that short inputs
- *  also reach the block check (64 bytes or more) at every alignment, and
- *  a cut at any length gives the table's verdict for that prefix.
+ *  input as it is and behind 64 to 104 bytes of ASCII, so that short
+ *  inputs also reach the block check (64 bytes or more) at every
+ *  alignment, and a cut at any length gives the table's verdict for that
+ *  prefix.
  */
 #include <stdint.h>
 #include <stdlib.h>
