@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "tools/cs_spill.h"
@@ -24,6 +25,8 @@
 #define S_READ_MIN  (1u << 10)   /* ... and at least */
 #define S_READ_ALL  (32u << 20)  /* all runs' read buffers together */
 #define S_HEAD      8u           /* key length, payload length */
+#define S_PAGE      4096u        /* freed in whole pages of this size */
+#define S_PUNCH_MIN (64u << 10)  /* bytes freed at once, at least */
 
 typedef struct {
     uint64_t start; /* file offset of the run's first item */
@@ -34,6 +37,7 @@ typedef struct {
 typedef struct {
     uint64_t file_pos;    /* next byte of the file to read */
     uint64_t end;         /* the run's end */
+    uint64_t punched;     /* the run's bytes before this are freed */
     char *buf;            /* read buffer */
     size_t cap;           /* its size */
     size_t pos;           /* first unread byte in buf */
@@ -60,6 +64,7 @@ struct cs_spill {
     size_t *heap;        /* reading: cursor indices, a min-heap */
     size_t heap_len;     /* live cursors in the heap */
     bool merging;        /* cs_spill_merge was called */
+    bool no_punch;       /* the file system cannot punch holes */
     bool advance;        /* the top's item was handed out: move it on */
 };
 
@@ -270,6 +275,36 @@ cs_spill_count(const cs_spill_t *self)
     return self->count;
 }
 
+uint64_t
+cs_spill_held(const cs_spill_t *self)
+{
+    assert(self);
+    struct stat st;
+    return fstat(self->fd, &st) == 0 ? (uint64_t) st.st_blocks * 512 : 0;
+}
+
+/*  Free the file's pages the cursor has read, whole pages of its own run
+ *  only. The merge reads each byte once, and page cache freed here is what
+ *  the store's writes reuse next: memory already in use costs much less
+ *  to write into than pages the system has not touched yet (in a virtual
+ *  machine, several times less). */
+static void
+s_cursor_punch(cs_spill_t *self, s_cursor_t *c)
+{
+    uint64_t from = (c->punched + S_PAGE - 1) / S_PAGE * S_PAGE;
+    uint64_t to = c->file_pos / S_PAGE * S_PAGE;
+    if (self->no_punch || to <= from ||
+        (to - from < S_PUNCH_MIN && c->file_pos < c->end)) {
+        return; /* (a run's last bytes go however few they are) */
+    }
+    if (fallocate(self->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+                  (off_t) from, (off_t) (to - from)) != 0) {
+        self->no_punch = true; /* harmless: the pages go with the file */
+        return;
+    }
+    c->punched = to;
+}
+
 /*  Make @p need bytes from c->pos readable in c->buf. @return CS_OK,
  *  CS_EIO, or CS_ECORRUPT if the run ends first. */
 static int
@@ -306,6 +341,7 @@ s_cursor_fill(cs_spill_t *self, s_cursor_t *c, size_t need)
         }
         c->len += (size_t) n;
         c->file_pos += (uint64_t) n;
+        s_cursor_punch(self, c);
     }
     return CS_OK;
 }
@@ -397,6 +433,7 @@ cs_spill_merge(cs_spill_t *self)
         s_cursor_t *c = &self->cursors[i];
         c->file_pos = self->runs[i].start;
         c->end = self->runs[i].end;
+        c->punched = self->runs[i].start;
         c->cap = buf_size;
         c->buf = s_realloc(NULL, c->cap);
         c->run = i;

@@ -14,7 +14,10 @@
  *  key order; equal keys come in run order, and in the order they were
  *  added within a run. Memory: one write buffer, then one read buffer per
  *  run (grown only for an item larger than it), 32 MiB in all however many
- *  runs there are (256 KiB each at most, 1 KiB at least). The file is unlinked
+ *  runs there are (256 KiB each at most, 1 KiB at least). The merge frees
+ *  the file's pages as it reads them (where the file system can punch
+ *  holes), so the page cache it held is there for the caller's writes,
+ *  and disk space returns as the merge goes. The file is unlinked
  * from the start (O_TMPFILE where the file system has it), so nothing is left
  *  behind by a crash. Not thread-safe; one owner at a time.
  */
@@ -72,6 +75,9 @@ CS_NODISCARD int cs_spill_end_run(cs_spill_t *self);
 
 /** Items added so far, in all runs. */
 uint64_t cs_spill_count(const cs_spill_t *self);
+
+/** Bytes of storage the file holds now (its allocated blocks). */
+uint64_t cs_spill_held(const cs_spill_t *self);
 
 /** Start reading back (ends the current run). No more adds after it.
  *  @return CS_OK, CS_EIO. */

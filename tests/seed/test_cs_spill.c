@@ -1,7 +1,10 @@
 /*  test_cs_spill - the external sort behind a seed of unordered input.
  *  SPDX-License-Identifier: MIT
  */
+#define _GNU_SOURCE /* fallocate */
+#include <fcntl.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
@@ -203,6 +206,71 @@ test_spill_last_run_needs_no_end_and_empty_items_pass(void **state)
     cs_spill_destroy(&spill);
 }
 
+/*  Whether files in the test directory can have holes punched in them. */
+static bool
+s_can_punch(void)
+{
+    char path[64];
+    snprintf(path, sizeof path, "%s/punch", s_dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
+    assert_true(fd >= 0);
+    static const char page[4096];
+    bool ok = write(fd, page, sizeof page) == (ssize_t) sizeof page &&
+              fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
+                        sizeof page) == 0;
+    close(fd);
+    assert_int_equal(unlink(path), 0);
+    return ok;
+}
+
+/* The merge gives back the file's storage as it reads it. */
+static void
+test_spill_merge_frees_what_it_read(void **state)
+{
+    (void) state;
+    if (!s_can_punch()) {
+        skip(); /* the file system keeps the pages until the file goes */
+    }
+    enum { RUNS = 8, PER_RUN = 1000, SIZE = 1000 };
+    static char data[SIZE];
+    cs_spill_t *spill = NULL;
+    assert_int_equal(cs_spill_new(s_dir, &spill), CS_OK);
+    for (size_t r = 0; r < RUNS; r++) {
+        for (size_t i = 0; i < PER_RUN; i++) {
+            char key[16];
+            int len = snprintf(key, sizeof key, "%06zu", i * RUNS + r);
+            s_fill(data, sizeof data, i * RUNS + r);
+            assert_int_equal(
+                cs_spill_add(spill, key, (size_t) len, data, sizeof data),
+                CS_OK);
+        }
+        assert_int_equal(cs_spill_end_run(spill), CS_OK);
+    }
+    uint64_t written = cs_spill_held(spill);
+    assert_true(written >= (uint64_t) RUNS * PER_RUN * SIZE);
+    assert_int_equal(cs_spill_merge(spill), CS_OK);
+    cs_spill_item_t item;
+    uint64_t half = 0;
+    for (size_t k = 0; k < RUNS * PER_RUN; k++) {
+        assert_int_equal(cs_spill_next(spill, &item), CS_OK);
+        char key[16];
+        int len = snprintf(key, sizeof key, "%06zu", k);
+        assert_int_equal(item.key_len, (size_t) len);
+        assert_memory_equal(item.key, key, item.key_len);
+        s_fill(data, sizeof data, k);
+        assert_memory_equal(item.data, data, sizeof data); /* unharmed */
+        if (k == RUNS * PER_RUN / 2) {
+            half = cs_spill_held(spill);
+        }
+    }
+    assert_int_equal(cs_spill_next(spill, &item), CS_ENOENT);
+    /* half read: the runs' read-ahead is still held; all read: at most the
+     * pages that two runs share */
+    assert_true(half < written * 3 / 4);
+    assert_true(cs_spill_held(spill) <= (uint64_t) (RUNS + 1) * 4096);
+    cs_spill_destroy(&spill);
+}
+
 static void
 test_spill_refuses_oversized_items_and_missing_dirs(void **state)
 {
@@ -231,6 +299,7 @@ main(void)
         cmocka_unit_test(test_spill_many_small_runs_merge),
         cmocka_unit_test(test_spill_empty_gives_nothing),
         cmocka_unit_test(test_spill_last_run_needs_no_end_and_empty_items_pass),
+        cmocka_unit_test(test_spill_merge_frees_what_it_read),
         cmocka_unit_test(test_spill_refuses_oversized_items_and_missing_dirs),
     };
     return cmocka_run_group_tests_name("tools/cs_spill", tests, s_setup,
