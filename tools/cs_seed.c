@@ -134,22 +134,27 @@ typedef struct {
 } s_idset_t;
 
 #define S_IDSET_FIRST (1u << 16) /* slots at first */
-#define S_IDSET_HUGE  (2u << 20) /* bytes of a huge page */
 #define S_IDSET_GUESS (1u << 21) /* most ids s_guess_ids makes room for */
 #define S_GUESS_ROWS  4096u      /* rows read before s_guess_ids */
+#define S_HUGE        (2u << 20) /* bytes of a huge page */
 
-/*  @p bytes of zeroes. Tables of huge-page size ask for huge pages: the
- *  lookups land all over the table, and 4 KiB pages cost a TLB miss each
- *  (where transparent huge pages are "madvise", the default). */
+/*  @p bytes (zeroes if @p zero), on huge pages if there are that many and
+ *  the system gives them (transparent huge pages "madvise", the default).
+ *  For what is large and used all over: each 4 KiB page costs a TLB miss
+ *  on use (the id set's lookups) and a page fault when first touched (a
+ *  batch's arena: 2,000 faults a batch; in a virtual machine each one
+ *  costs several microseconds). */
 static void *
-s_table_alloc(size_t bytes)
+s_big_alloc(size_t bytes, bool zero)
 {
     void *p = NULL;
-    if (bytes < S_IDSET_HUGE) {
-        p = calloc(1, bytes);
-    } else if (posix_memalign(&p, S_IDSET_HUGE, bytes) == 0) {
+    if (bytes < S_HUGE) {
+        p = zero ? calloc(1, bytes) : malloc(bytes);
+    } else if (posix_memalign(&p, S_HUGE, bytes) == 0) {
         (void) madvise(p, bytes, MADV_HUGEPAGE); /* advice: may be refused */
-        memset(p, 0, bytes);
+        if (zero) {
+            memset(p, 0, bytes);
+        }
     } else {
         p = NULL;
     }
@@ -164,8 +169,8 @@ s_hashtab_init(s_hashtab_t *t, size_t cap, bool counted)
 {
     t->cap = cap;
     t->used = 0;
-    t->hashes = s_table_alloc(cap * sizeof *t->hashes);
-    t->counts = counted ? s_table_alloc(cap * sizeof *t->counts) : NULL;
+    t->hashes = s_big_alloc(cap * sizeof *t->hashes, true);
+    t->counts = counted ? s_big_alloc(cap * sizeof *t->counts, true) : NULL;
 }
 
 static void
@@ -594,14 +599,12 @@ s_batch_fini(s_batch_t *batch)
     memset(batch, 0, sizeof *batch);
 }
 
+/*  Make room for @p cap rows in the parallel arrays of the batch (one
+ *  capacity for them all). */
 static void
-s_batch_add_delta(s_batch_t *batch, const char *collection, const char *id,
-                  size_t id_len, cs_record_t *rec, uint64_t line,
-                  uint64_t offset, uint16_t earlier)
+s_batch_reserve(s_batch_t *batch, size_t cap)
 {
-    if (batch->n == batch->cap) {
-        /* one capacity for the parallel arrays of the batch */
-        size_t cap = batch->cap ? batch->cap * 2 : 64;
+    if (cap > batch->cap) {
         batch->deltas = s_resize(batch->deltas, cap, sizeof *batch->deltas);
         batch->id_offs = s_resize(batch->id_offs, cap, sizeof *batch->id_offs);
         batch->id_lens = s_resize(batch->id_lens, cap, sizeof *batch->id_lens);
@@ -617,6 +620,16 @@ s_batch_add_delta(s_batch_t *batch, const char *collection, const char *id,
             s_resize(batch->raw_offs, cap, sizeof *batch->raw_offs);
         batch->news = s_resize(batch->news, cap, sizeof *batch->news);
         batch->cap = cap;
+    }
+}
+
+static void
+s_batch_add_delta(s_batch_t *batch, const char *collection, const char *id,
+                  size_t id_len, cs_record_t *rec, uint64_t line,
+                  uint64_t offset, uint16_t earlier)
+{
+    if (batch->n == batch->cap) {
+        s_batch_reserve(batch, batch->cap ? batch->cap * 2 : 64);
     }
     assert(id_len <= CS_ID_MAX);
     /* compared here, while both ids are in the cache */
@@ -2680,7 +2693,20 @@ cs_seed_run(cs_store_t *store, const cs_seed_opts_t *opts,
     self->fd = -1;
     pthread_mutex_init(&self->mu, NULL);
     pthread_cond_init(&self->cv, NULL);
+    size_t rows = CS_SEED_BATCH_ROWS_DEFAULT;
+    if (opts->batch_rows && opts->batch_rows < rows) {
+        rows = opts->batch_rows;
+    }
     for (size_t i = 0; i < S_BATCHES; i++) {
+        /* the arena fills to S_BATCH_BYTES_MAX and a row more (it grows
+         * past this only for a row larger than the rest) */
+        cs_buf_t *arena = &self->batches[i].arena;
+        arena->cap = S_BATCH_BYTES_MAX + S_HUGE;
+        arena->data = s_big_alloc(arena->cap, false);
+        /* and its arrays as long as a batch of the default size (more
+         * rows grow them: a larger --batch-size, an id's rows that the
+         * sorted load keeps together) */
+        s_batch_reserve(&self->batches[i], rows);
         self->free_list[self->free_count++] = &self->batches[i];
     }
     s_idset_init(&self->ids);
