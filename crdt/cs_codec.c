@@ -707,6 +707,17 @@ s_copy_fields(const uint8_t *in, size_t len, size_t pos, cs_names_t *names,
     size_t at = pos + head;
     size_t known = names ? cs_names_count(names) : 0; /* numbers given */
     for (uint64_t f = 0; f < *count; f++) {
+        if (numbered && len - at > 2 && in[at] == 0x92 && in[at + 1] < known &&
+            in[at + 1] < 0x80) {
+            /* the usual field, [a number already given, value], kept as
+             * it is: only the value's size is needed */
+            size_t size = s_scalar_size(in + at + 2, len - at - 2);
+            if (size == 0) {
+                return false;
+            }
+            at += 2 + size;
+            continue;
+        }
         if (at >= len || (in[at] != 0x92 && in[at] != 0x94)) {
             return false;
         }

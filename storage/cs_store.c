@@ -221,23 +221,39 @@ s_key_fill(const char *collection, size_t clen, const char *id, size_t ilen,
     key->len = clen + 1 + ilen;
 }
 
-/*  Build the key of (collection, id), checking both names.
- *  @return CS_OK or CS_EINVAL. */
+/*  Build the key of (collection, @p clen bytes, already checked) and id,
+ *  checking the id. @return CS_OK or CS_EINVAL. */
 static int
-s_key_make(const char *collection, const char *id, s_key_t *key)
+s_key_make_in(const char *collection, size_t clen, const char *id, s_key_t *key)
 {
-    assert(collection);
     assert(id);
-    size_t clen = strnlen(collection, CS_COLLECTION_MAX + 1);
     size_t ilen = strnlen(id, CS_ID_MAX + 1);
-    if (!cs_record_collection_is_valid(collection, clen)) {
-        return CS_EINVAL;
-    }
     if (!cs_record_id_is_valid(id, ilen)) {
         return CS_EINVAL;
     }
     s_key_fill(collection, clen, id, ilen, key);
     return CS_OK;
+}
+
+/*  The bytes of @p collection if it is a valid name, else SIZE_MAX. */
+static size_t
+s_collection_len(const char *collection)
+{
+    assert(collection);
+    size_t clen = strnlen(collection, CS_COLLECTION_MAX + 1);
+    return cs_record_collection_is_valid(collection, clen) ? clen : SIZE_MAX;
+}
+
+/*  Build the key of (collection, id), checking both names.
+ *  @return CS_OK or CS_EINVAL. */
+static int
+s_key_make(const char *collection, const char *id, s_key_t *key)
+{
+    size_t clen = s_collection_len(collection);
+    if (clen == SIZE_MAX) {
+        return CS_EINVAL;
+    }
+    return s_key_make_in(collection, clen, id, key);
 }
 
 /*  Split a stored key into NUL-terminated collection and id.
@@ -2426,10 +2442,14 @@ s_append_cb(s_txn_t *t, void *arg)
     if (rc == CS_OK) {
         rc = s_tail_open(t, &tail);
     }
+    size_t clen = s_collection_len(ctx->collection);
+    if (rc == CS_OK && clen == SIZE_MAX) {
+        rc = CS_EINVAL;
+    }
     for (size_t i = 0; i < ctx->n && rc == CS_OK; i++) {
         const cs_store_new_t *item = &ctx->items[i];
         s_key_t *key = &keys[i % 2], *prev = &keys[(i + 1) % 2];
-        rc = s_key_make(ctx->collection, item->id, key);
+        rc = s_key_make_in(ctx->collection, clen, item->id, key);
         if (rc != CS_OK) {
             break;
         }

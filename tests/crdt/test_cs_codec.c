@@ -2705,6 +2705,74 @@ test_codec_stored_from_canonical_refuses_other_shapes(void **state)
     cs_record_destroy(&rec);
 }
 
+/* Bulk-load bytes whose names are already numbers convert as the record
+ * would encode, while a number past the dictionary or a value that is not
+ * a scalar is refused. */
+static void
+test_codec_stored_from_canonical_keeps_numbered_names(void **state)
+{
+    (void) state;
+    const char *spelt[] = { "Email", "Id", "Name" };
+    const uint32_t numbers[] = { 0, 1, 2 };
+    cs_names_t *names = cs_names_new();
+    cs_names_t *short_names = cs_names_new();
+    for (uint32_t n = 0; n < 3; n++) {
+        assert_int_equal(cs_names_add(names, spelt[n], strlen(spelt[n])),
+                         CS_OK);
+        if (n < 2) {
+            assert_int_equal(
+                cs_names_add(short_names, spelt[n], strlen(spelt[n])), CS_OK);
+        }
+    }
+    cs_codec_fields_t *fields = NULL;
+    assert_int_equal(cs_codec_fields_new(spelt, numbers, 3, &fields), CS_OK);
+    cs_value_t values[] = { cs_value_str("a@b.c"), cs_value_str("X1"),
+                            cs_value_nil() };
+    cs_stamp_t stamp = { 300, 70000 };
+    cs_buf_t canon, want, out;
+    cs_buf_init(&canon);
+    cs_buf_init(&want);
+    cs_buf_init(&out);
+    assert_int_equal(cs_codec_encode_fields(fields, values, stamp, &canon),
+                     CS_OK);
+    assert_int_equal(
+        cs_codec_stored_from_canonical(canon.data, canon.len, 9, names, &out),
+        CS_OK);
+    cs_record_t *rec = cs_record_new();
+    for (size_t k = 0; k < 3; k++) {
+        s_set(rec, spelt[k], values[k], stamp, 9);
+    }
+    cs_codec_encode_stored(rec, names, &want);
+    assert_int_equal(out.len, want.len);
+    assert_memory_equal(out.data, want.data, want.len);
+    /* the third number is past a dictionary of two */
+    cs_buf_reset(&out);
+    assert_int_equal(cs_codec_stored_from_canonical(canon.data, canon.len, 9,
+                                                    short_names, &out),
+                     CS_EPROTO);
+    assert_int_equal(out.len, 0);
+    /* "a@b.c" made an array of five small integers */
+    const uint8_t field[] = { 0x92, 0x00, 0xa5 };
+    size_t at = 0;
+    while (at + sizeof field <= canon.len &&
+           memcmp(canon.data + at, field, sizeof field) != 0) {
+        at++;
+    }
+    assert_true(at + sizeof field <= canon.len);
+    canon.data[at + 2] = 0x95;
+    assert_int_equal(
+        cs_codec_stored_from_canonical(canon.data, canon.len, 9, names, &out),
+        CS_EPROTO);
+    assert_int_equal(out.len, 0);
+    cs_record_destroy(&rec);
+    cs_codec_fields_destroy(&fields);
+    cs_names_destroy(&short_names);
+    cs_names_destroy(&names);
+    cs_buf_fini(&canon);
+    cs_buf_fini(&want);
+    cs_buf_fini(&out);
+}
+
 static void
 test_codec_delta_decode_rejects_truncated_real_deltas(void **state)
 {
@@ -2979,6 +3047,7 @@ main(void)
         cmocka_unit_test(test_codec_delta_decode_rejects_every_single_defect),
         cmocka_unit_test(test_codec_delta_decode_rejects_truncated_real_deltas),
         cmocka_unit_test(test_codec_stored_from_canonical_refuses_other_shapes),
+        cmocka_unit_test(test_codec_stored_from_canonical_keeps_numbered_names),
         cmocka_unit_test(test_codec_stored_numbers_names),
         cmocka_unit_test(
             test_codec_canonical_from_stored_inverts_stored_from_canonical),

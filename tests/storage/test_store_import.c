@@ -383,7 +383,8 @@ test_append_new_refuses_what_is_not_new_in_order(void **state)
     assert_int_equal(cs_store_append_new(fix->store, "contacts", items + 5, 5,
                                          S_CKPT, "ckpt", 4, NULL),
                      CS_OK);
-    /* below the last key; not rising; a repeated key; bad bytes; bad id */
+    /* below the last key; not rising; a repeated key; bad bytes; bad id;
+     * a bad collection */
     cs_store_new_t swapped[2] = { items[8], items[7] };
     cs_store_new_t bad = items[9];
     bad.id = "z-new";
@@ -404,6 +405,9 @@ test_append_new_refuses_what_is_not_new_in_order(void **state)
                      CS_EINVAL);
     assert_int_equal(cs_store_append_new(fix->store, "contacts", &bad_id, 1,
                                          S_CKPT, "no", 2, NULL),
+                     CS_EINVAL);
+    assert_int_equal(cs_store_append_new(fix->store, "", items + 9, 1, S_CKPT,
+                                         "no", 2, NULL),
                      CS_EINVAL);
     assert_int_equal(s_info(fix->store).records, 5);
     assert_int_equal(s_info(fix->store).feed_head, 5);
