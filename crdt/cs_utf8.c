@@ -25,11 +25,10 @@
 
 #define S_SIMD_MIN 64u /* shorter inputs take the byte loop */
 
-/*  Bytes of ASCII at the start of @p p (@p len bytes), counted in whole
- *  blocks of 16 (SSE2) or 8; the caller checks the rest byte by byte. */
-static size_t
-s_ascii_prefix(const unsigned char *p, size_t len)
+size_t
+cs_utf8_ascii_span(const char *s, size_t len)
 {
+    const unsigned char *p = (const unsigned char *) s;
     size_t i = 0;
 #ifdef __SSE2__
     for (; len - i >= 16; i += 16) {
@@ -47,6 +46,9 @@ s_ascii_prefix(const unsigned char *p, size_t len)
             break;
         }
     }
+    while (i < len && p[i] < 0x80) {
+        i++;
+    }
     return i;
 }
 
@@ -57,12 +59,8 @@ cs_utf8_valid_prefix(const char *s, size_t len, bool *cut)
     *cut = false;
     size_t i = 0;
     while (true) {
-        /* CRM text is mostly ASCII: skip it in blocks, then bytewise up
-         * to the next multi-byte character */
-        i += s_ascii_prefix(p + i, len - i);
-        while (i < len && p[i] < 0x80) {
-            i++;
-        }
+        /* CRM text is mostly ASCII: skip it, in blocks where it can */
+        i += cs_utf8_ascii_span(s + i, len - i);
         if (i == len) {
             return len;
         }

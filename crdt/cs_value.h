@@ -63,6 +63,10 @@ bool cs_value_is_valid(const cs_value_t *v);
  *  surrogates, nothing above U+10FFFF). NUL bytes are allowed. */
 bool cs_utf8_is_valid(const char *s, size_t len);
 
+/** How many of the @p len bytes at @p s come before the first that is not
+ *  ASCII (0x80 or over): @p len if all are ASCII. */
+size_t cs_utf8_ascii_span(const char *s, size_t len);
+
 /** The length of the longest prefix of the @p len bytes at @p s that is
  *  valid UTF-8 (@p len if all of it is); *@p cut is true if the bytes
  *  after it begin a character that is valid so far but ends with the

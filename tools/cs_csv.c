@@ -179,34 +179,6 @@ s_scan(const unsigned char *p, const unsigned char *end, unsigned char stop,
     return p;
 }
 
-/*  The index of the first byte over 0x7F in @p s[i, n), or n. */
-static inline size_t
-s_skip_ascii(const unsigned char *s, size_t n, size_t i)
-{
-    while (n - i >= 64) {
-        const __m128i *at = (const __m128i *) (const void *) (s + i);
-        __m128i any = _mm_or_si128(
-            _mm_or_si128(_mm_loadu_si128(at), _mm_loadu_si128(at + 1)),
-            _mm_or_si128(_mm_loadu_si128(at + 2), _mm_loadu_si128(at + 3)));
-        if (_mm_movemask_epi8(any) != 0) {
-            break;
-        }
-        i += 64;
-    }
-    while (n - i >= 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *) (const void *) (s + i));
-        unsigned bits = (unsigned) _mm_movemask_epi8(v);
-        if (bits != 0) {
-            return i + (size_t) __builtin_ctz(bits);
-        }
-        i += 16;
-    }
-    while (i < n && s[i] < 0x80) {
-        i++;
-    }
-    return i;
-}
-
 #else /* portable */
 
 static inline const unsigned char *
@@ -235,23 +207,6 @@ s_scan(const unsigned char *p, const unsigned char *end, unsigned char stop,
     return p;
 }
 
-static inline size_t
-s_skip_ascii(const unsigned char *s, size_t n, size_t i)
-{
-    while (n - i >= 8) {
-        uint64_t w;
-        memcpy(&w, s + i, 8);
-        if (w & 0x8080808080808080ull) {
-            break;
-        }
-        i += 8;
-    }
-    while (i < n && s[i] < 0x80) {
-        i++;
-    }
-    return i;
-}
-
 #endif /* __SSE2__ */
 
 /*  Is @p s[0, n) UTF-8 (RFC 3629: no overlongs, surrogates or code points
@@ -271,7 +226,7 @@ s_utf8_check(const unsigned char *s, size_t n, size_t *stop)
 static inline bool
 s_has_high_bytes(const unsigned char *s, size_t n)
 {
-    return s_skip_ascii(s, n, 0) != n;
+    return cs_utf8_ascii_span((const char *) s, n) != n;
 }
 
 /*  @p n bytes at @p name as a printable, shortened copy in @p out. */

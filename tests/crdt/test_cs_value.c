@@ -380,6 +380,28 @@ test_utf8_valid_prefix_places_the_error(void **state)
     }
 }
 
+/*  cs_utf8_ascii_span counts the ASCII before the first high byte, in
+ *  blocks of 16 and 8 and byte by byte: a high byte at every place of
+ *  inputs of every length up to past two blocks, and none at all. */
+static void
+test_utf8_ascii_span_stops_at_the_first_high_byte(void **state)
+{
+    (void) state;
+    char buf[40];
+    for (size_t len = 0; len <= sizeof buf; len++) {
+        memset(buf, 'a', sizeof buf);
+        assert_int_equal(cs_utf8_ascii_span(buf, len), len);
+        for (size_t at = 0; at < len; at++) {
+            memset(buf, 0x7f, sizeof buf);
+            buf[at] = (char) (at % 2 ? 0x80 : 0xff);
+            if (at + 1 < len) {
+                buf[at + 1] = (char) 0xc3; /* a later one changes nothing */
+            }
+            assert_int_equal(cs_utf8_ascii_span(buf, len), at);
+        }
+    }
+}
+
 /*  Inputs of 64 bytes or more are checked in blocks of 32 (with AVX2):
  *  every case, in ASCII at every offset across two block boundaries, and
  *  at the very end of the input, must get the same verdict. */
@@ -500,6 +522,7 @@ main(void)
         cmocka_unit_test(test_utf8_rejects_overlongs_surrogates_and_beyond_max),
         cmocka_unit_test(test_utf8_never_reads_past_len),
         cmocka_unit_test(test_utf8_valid_prefix_places_the_error),
+        cmocka_unit_test(test_utf8_ascii_span_stops_at_the_first_high_byte),
         cmocka_unit_test(
             test_utf8_verdict_is_the_same_anywhere_in_a_long_input),
         cmocka_unit_test(
