@@ -17,8 +17,8 @@
  *  runs there are (256 KiB each at most, 1 KiB at least). The merge frees
  *  the file's pages as it reads them (where the file system can punch
  *  holes), so the page cache it held is there for the caller's writes,
- *  and disk space returns as the merge goes. The file is unlinked
- *  from the start (O_TMPFILE where the file system has it), so nothing is left
+ *  and disk space returns as the merge goes. The file is unlinked from the
+ *  start (O_TMPFILE where the file system has it), so nothing is left
  *  behind by a crash. Not thread-safe; one owner at a time.
  */
 #ifndef CS_SPILL_H
