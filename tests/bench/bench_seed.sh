@@ -6,6 +6,7 @@
 # Usage: tests/bench/bench_seed.sh [--build DIR] [--crmsync PATH]
 #                                  [--gen PATH] [--rows N] [--rounds R]
 #                                  [--seed S] [--order random|id]
+#                                  [--keyed]
 #
 #   --build DIR     build tree holding tools/crmsync and
 #                   tests/bench/gen_contacts (default: build/release of the
@@ -18,6 +19,11 @@
 #   --order O       row order of the CSV: random (default; the seed sorts
 #                   it through a temporary file) or id (exports sorted by
 #                   Id: written as read, no sort)
+#   --keyed         also time, in each round, sqlite3 .import into a table
+#                   keyed by Id (Id TEXT PRIMARY KEY, WITHOUT ROWID: rows
+#                   stored in Id order, as the seed stores records) and
+#                   print the seed's ratio to that too (information only;
+#                   the targets are against the plain .import)
 #
 # Builds nothing. Generates the CSV once into a temporary directory
 # (under $TMPDIR, default /tmp; removed on exit), then in each round times
@@ -45,6 +51,7 @@ rows=1000000
 rounds=3
 seed=1
 order=random
+keyed=false
 
 usage() {
     awk 'NR > 5 && /^#/ { sub(/^# ?/, ""); print; next } NR > 5 { exit }' "$0"
@@ -65,6 +72,7 @@ while (($# > 0)); do
     --rounds) rounds=${2:?--rounds needs a number}; shift 2 ;;
     --seed) seed=${2:?--seed needs a number}; shift 2 ;;
     --order) order=${2:?--order needs random or id}; shift 2 ;;
+    --keyed) keyed=true; shift ;;
     -h | --help) usage; exit 0 ;;
     *) die_usage "unknown argument '$1'" ;;
     esac
@@ -198,6 +206,7 @@ seed_anons=()
 seed_files=()
 sqlite_walls=()
 sqlite_rsss=()
+keyed_walls=()
 digests=()
 
 # run_seed ROUND: one timed seed into a fresh node; appends the figures.
@@ -251,18 +260,42 @@ run_seed() {
     rm -rf "$dir"
 }
 
-# run_sqlite ROUND: one timed .import into a fresh database.
+# keyed_schema: CREATE TABLE for --keyed, from the CSV's header line: every
+# column TEXT, Id the primary key, rows kept in key order (WITHOUT ROWID).
+keyed_schema() {
+    local header cols="" name names
+    IFS= read -r header <"$csv"
+    [[ $header =~ ^[A-Za-z0-9_,]+$ && ,$header, == *,Id,* ]] ||
+        fail "--keyed needs a plain header with an Id column: $header"
+    IFS=, read -ra names <<<"$header"
+    for name in "${names[@]}"; do
+        cols+="${cols:+, }\"$name\" TEXT"
+        if [[ $name == Id ]]; then
+            cols+=" PRIMARY KEY"
+        fi
+    done
+    echo "CREATE TABLE contacts($cols) WITHOUT ROWID;"
+}
+
+# run_sqlite ROUND [keyed]: one timed .import into a fresh database, with
+# no index, or into the keyed table of keyed_schema.
 run_sqlite() {
-    local round=$1 db=$tmp/contacts.db prefix=$tmp/sqlite.$1
+    local round=$1 kind=${2:-plain} db=$tmp/contacts.db
+    local prefix=$tmp/sqlite.$kind.$1 label=sqlite3 import
     rm -f "$db"
-    if ! timed "$prefix" sqlite3 "$db" -cmd '.mode csv' \
-        ".import --csv \"$csv\" contacts"; then
-        show_failure "sqlite3 .import (round $round)" "$prefix"
+    import=".import --csv \"$csv\" contacts"
+    if [[ $kind == keyed ]]; then
+        label=keyed
+        import=".import --csv --skip 1 \"$csv\" contacts"
+        sqlite3 "$db" "$schema" || fail "sqlite3 could not create: $schema"
+    fi
+    if ! timed "$prefix" sqlite3 "$db" -cmd '.mode csv' "$import"; then
+        show_failure "sqlite3 .import, $kind (round $round)" "$prefix"
         rm -f "$db"
         return
     fi
     if [[ -s $prefix.err ]]; then
-        echo "ERROR: sqlite3 .import complained (round $round):"
+        echo "ERROR: sqlite3 .import complained (round $round, $kind):"
         head -n 5 "$prefix.err" | sed 's/^/    /'
         errors=$((errors + 1))
     fi
@@ -271,26 +304,42 @@ run_sqlite() {
     wall=$(calc "$wall < 0.01 ? 0.01 : $wall") # %e has 10 ms resolution
     size=$(stat -c %s "$db")
     count=$(sqlite3 "$db" 'select count(*) from contacts') || count=error
-    sqlite_walls+=("$wall")
-    sqlite_rsss+=("$rss")
-    printf '  round %d  sqlite3 %8.2f s %10.0f rows/s %7.1f MB RSS' \
-        "$round" "$wall" "$(calc "$rows / $wall")" "$(calc "$rss / 1024")"
+    if [[ $kind == keyed ]]; then
+        keyed_walls+=("$wall")
+    else
+        sqlite_walls+=("$wall")
+        sqlite_rsss+=("$rss")
+    fi
+    printf '  round %d  %-7s %8.2f s %10.0f rows/s %7.1f MB RSS' \
+        "$round" "$label" "$wall" "$(calc "$rows / $wall")" \
+        "$(calc "$rss / 1024")"
     printf '  db    %.0f MB  rows %s\n' "$(calc "$size / 1048576")" "$count"
     if [[ $count != "$rows" ]]; then
-        echo "ERROR: sqlite3 holds $count rows, not $rows"
+        echo "ERROR: sqlite3 ($kind) holds $count rows, not $rows"
         errors=$((errors + 1))
     fi
     rm -f "$db"
 }
 
+# run_sqlites ROUND: the plain import, then the keyed one if asked for.
+run_sqlites() {
+    run_sqlite "$1"
+    if $keyed; then
+        run_sqlite "$1" keyed
+    fi
+}
+
+if $keyed; then
+    schema=$(keyed_schema)
+fi
 echo
 echo "== rounds (odd: seed first; even: sqlite3 first)"
 for ((round = 1; round <= rounds; round++)); do
     if ((round % 2 == 1)); then
         run_seed "$round"
-        run_sqlite "$round"
+        run_sqlites "$round"
     else
-        run_sqlite "$round"
+        run_sqlites "$round"
         run_seed "$round"
     fi
     if ((${#seed_walls[@]} == round && ${#sqlite_walls[@]} == round)); then
@@ -330,6 +379,15 @@ printf '  sqlite3 .import  %8.2f s %10.0f rows/s %7.1f MB/s' "$sqlite_wall" \
 printf '  peak RSS %.1f MB (max %.1f)\n' "$(calc "$sqlite_rss / 1024")" \
     "$(calc "$sqlite_rss_max / 1024")"
 printf '  ratio (seed rows/s / sqlite3 rows/s): %.2fx\n' "$ratio"
+if ((${#keyed_walls[@]} > 0)); then
+    keyed_wall=$(median "${keyed_walls[@]}")
+    printf '  sqlite3 keyed    %8.2f s %10.0f rows/s %7.1f MB/s' \
+        "$keyed_wall" "$(calc "$rows / $keyed_wall")" \
+        "$(calc "$bytes / 1e6 / $keyed_wall")"
+    printf '  (Id PRIMARY KEY, WITHOUT ROWID)\n'
+    printf '  ratio to the keyed import (information only): %.2fx\n' \
+        "$(calc "$keyed_wall / $seed_wall")"
+fi
 
 if ((${#digests[@]} > 0)) &&
     [[ $(printf '%s\n' "${digests[@]}" | sort -u | wc -l) == 1 &&
