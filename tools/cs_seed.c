@@ -496,6 +496,9 @@ typedef struct {
     char ckpt_name[80];              /* "seed:" + collection */
     bool write_ckpt;                 /* a seekable, identified input */
     bool fresh;                      /* the collection was empty at the start */
+    bool merge_dups;                 /* the id set is not used: duplicates are
+                                        counted where the sorted load brings
+                                        an id's rows together (s_merge_dups) */
     s_ckpt_t ident;                  /* identity + fingerprint of this run */
     int64_t as_of_ms;                /* stamp without a timestamp column */
     cs_sdl_t *map;                   /* --map, or NULL */
@@ -514,6 +517,7 @@ typedef struct {
     uint64_t rejects_size;           /* its size after the last sync */
     uint64_t writer_rejected;        /* rows the store refused, all runs */
     uint64_t writer_rejected_run;    /* the same, this run (atomic) */
+    uint64_t writer_dups;            /* writer: duplicates it found */
     cs_value_t *vals;                /* the current row's field values, in
                                         plan order (s_check_fields) */
     char (*norms)[CS_SFID_LONG + 1]; /* normalised Salesforce ids */
@@ -1261,8 +1265,11 @@ s_row_to_delta(s_seed_t *self, const cs_row_t *row, bool replay,
         s_reason(why, "id is not valid UTF-8 or holds a NUL");
         return false;
     }
-    uint64_t id_hash = s_idset_hash(&self->ids, id, id_len);
-    s_idset_prefetch(&self->ids, id_hash); /* used once the row is checked */
+    uint64_t id_hash = 0;
+    if (!self->merge_dups) {
+        id_hash = s_idset_hash(&self->ids, id, id_len);
+        s_idset_prefetch(&self->ids, id_hash); /* used once it is checked */
+    }
     /* the time */
     int64_t ms = self->as_of_ms;
     if (plan->ts_col != SIZE_MAX) {
@@ -1294,8 +1301,8 @@ s_row_to_delta(s_seed_t *self, const cs_row_t *row, bool replay,
         return false;
     }
     /* the row is good: the id set learns it, and a later row with this id
-     * ranks after it */
-    uint16_t earlier = s_idset_add(&self->ids, id_hash);
+     * ranks after it (or the sorted load finds how many came before) */
+    uint16_t earlier = self->merge_dups ? 0 : s_idset_add(&self->ids, id_hash);
     if (replay && !s_reload(self, id, id_len)) {
         return true;
     }
@@ -1433,7 +1440,7 @@ s_make_ckpt(const s_seed_t *self, const s_batch_t *batch,
     ck.last_line = batch->last_line;
     ck.rows = batch->rows_total;
     ck.rejected = batch->rejected_total;
-    ck.duplicates = batch->dups_total;
+    ck.duplicates = batch->dups_total + self->writer_dups;
     ck.rejects_size = self->rejects_size;
     ck.as_of_ms = self->as_of_ms;
     ck.writer_rejected = self->writer_rejected;
@@ -1553,6 +1560,29 @@ s_sort_by_id(s_batch_t *batch)
     }
 }
 
+/*  A copy of the seeded record @p rec with @p earlier as the logical part
+ *  of every stamp: its row was stamped before the sorted load counted the
+ *  rows with its id that came before it (merge_dups). */
+static cs_record_t *
+s_restamp(const cs_record_t *rec, uint16_t earlier)
+{
+    cs_record_t *out = cs_record_new();
+    cs_stamp_t stamp;
+    if (cs_record_tombstone(rec, &stamp, NULL)) {
+        stamp.hlc = cs_hlc_make(cs_hlc_wall(stamp.hlc), earlier);
+        (void) cs_record_delete(out, stamp, 0);
+    }
+    for (size_t f = 0; f < cs_record_field_count(rec); f++) {
+        cs_field_t field = cs_record_field_at(rec, f);
+        field.stamp.hlc = cs_hlc_make(cs_hlc_wall(field.stamp.hlc), earlier);
+        int rc = cs_record_append(out, field.name, strlen(field.name),
+                                  &field.value, field.stamp, 0);
+        assert(rc == CS_OK); /* the same fields, in the same order */
+        (void) rc;
+    }
+    return out;
+}
+
 /*  Decode the raw records of the group of @p count deltas at
  *  batch->order[@p g] (one id), for merging. A re-seed leaves out a row
  *  that is alone with its id and stored exactly so already (*@p same):
@@ -1586,6 +1616,11 @@ s_decode_group(s_seed_t *self, s_batch_t *batch, size_t g, size_t count,
                   "line %" PRIu64 ")",
                   batch->lines[i]);
             return CS_ECORRUPT;
+        }
+        if (self->merge_dups && batch->earlier[i] > 0) {
+            cs_record_t *ranked = s_restamp(rec, batch->earlier[i]);
+            cs_record_destroy(&rec);
+            rec = ranked;
         }
         batch->deltas[i].record = rec;
     }
@@ -1898,6 +1933,41 @@ s_append_batch(s_seed_t *self, s_batch_t *batch)
     return rc;
 }
 
+/*  With merge_dups, a row of the sorted load whose id the in-order part
+ *  before it wrote ranks after that row (that part's ids were unique): one
+ *  earlier row more for each row of the id. The batch is in id order and
+ *  an id's rows follow its first, the one with no earlier row. */
+static int
+s_count_direct(s_seed_t *self, s_batch_t *batch)
+{
+    for (size_t i = 0; i < batch->n;) {
+        size_t count = 1;
+        while (i + count < batch->n && batch->earlier[i + count] > 0) {
+            count++;
+        }
+        const char *id = batch->deltas[i].id;
+        if (cs_spill_key_compare(id, batch->id_lens[i], self->direct_max,
+                                 self->direct_max_len) > 0) {
+            break; /* so are the ids after it */
+        }
+        cs_record_t *stored = NULL;
+        int rc = cs_store_get(self->store, self->opts->collection, id, &stored);
+        if (rc == CS_OK) {
+            cs_record_destroy(&stored);
+            for (size_t k = i; k < i + count; k++) {
+                if (batch->earlier[k] < UINT16_MAX) {
+                    batch->earlier[k]++;
+                }
+            }
+            self->writer_dups++;
+        } else if (rc != CS_ENOENT) {
+            return rc;
+        }
+        i += count;
+    }
+    return CS_OK;
+}
+
 static int s_merge_batch(s_seed_t *self, s_batch_t *batch);
 
 static int
@@ -1907,6 +1977,12 @@ s_write_batch(s_seed_t *self, s_batch_t *batch)
     int rc = s_flush_rejects(self, batch);
     if (rc != CS_OK) {
         return rc;
+    }
+    if (self->merge_dups && batch->sorted && self->direct_max_len > 0) {
+        rc = s_count_direct(self, batch);
+        if (rc != CS_OK) {
+            return rc;
+        }
     }
     bool direct = self->spill && !batch->sorted;
     if (direct && !self->spilling && !s_batch_in_order(self, batch)) {
@@ -2198,7 +2274,7 @@ s_hand_last(s_seed_t *self, s_batch_t *batch)
 static void
 s_guess_ids(s_seed_t *self, uint64_t rows, uint64_t bytes)
 {
-    if (bytes == 0 || self->ident.size <= bytes) {
+    if (self->merge_dups || bytes == 0 || self->ident.size <= bytes) {
         return;
     }
     double guess =
@@ -2300,6 +2376,24 @@ s_parse(s_seed_t *self, double start)
     return rc;
 }
 
+/*  With merge_dups, how many rows before this one (the next of the
+ *  sorted load, @p same id as the batch's last) had its id: the runs
+ *  come back merged by id, then in input order, so an id's rows are
+ *  together and in input order, and the count is the last row's plus one.
+ *  Rows the in-order part before the sort wrote are added by the writer
+ *  (s_count_direct). */
+static uint16_t
+s_merge_dups(s_seed_t *self, const s_batch_t *batch, bool same)
+{
+    if (!same) {
+        return 0;
+    }
+    uint16_t before = batch->earlier[batch->n - 1];
+    self->dups_total++;
+    self->stats->duplicates++;
+    return before < UINT16_MAX ? (uint16_t) (before + 1) : before;
+}
+
 /*  The second half of the sorted load: merge the spilled runs and hand
  *  the writer batches in id order, never splitting an id's rows across
  *  two batches (s_prepare merges them in input order). */
@@ -2318,10 +2412,13 @@ s_load_sorted(s_seed_t *self, double start)
     double next_report = 0;
     cs_spill_item_t item;
     while ((rc = cs_spill_next(self->spill, &item)) == CS_OK) {
+        size_t n = batch->n;
+        bool same = n > 0 && cs_spill_key_compare(
+                                 item.key, item.key_len,
+                                 s_arena_at(batch, batch->id_offs[n - 1]),
+                                 batch->id_lens[n - 1]) == 0;
         if (batch->n >= batch_rows || batch->arena.len >= S_BATCH_BYTES_MAX) {
-            const char *last = s_arena_at(batch, batch->id_offs[batch->n - 1]);
-            if (cs_spill_key_compare(item.key, item.key_len, last,
-                                     batch->id_lens[batch->n - 1]) != 0) {
+            if (!same) {
                 /* only a signal stops this part: --max-errors counts
                  * the rows read, and they all were */
                 if (o->stop && *o->stop) {
@@ -2355,6 +2452,9 @@ s_load_sorted(s_seed_t *self, double start)
         const uint8_t *head = item.data;
         uint16_t earlier;
         memcpy(&earlier, head + 24, sizeof earlier);
+        if (self->merge_dups) {
+            earlier = s_merge_dups(self, batch, same);
+        }
         size_t raw_off = batch->arena.len;
         cs_buf_append(&batch->arena, head + S_SPILLED_HEAD,
                       item.data_len - S_SPILLED_HEAD);
@@ -2802,6 +2902,19 @@ cs_seed_run(cs_store_t *store, const cs_seed_opts_t *opts,
             goto out;
         }
     }
+    /* A first seed that can sort counts an id's earlier rows where the
+     * sorted load brings them together, and needs no id set (16 bytes or
+     * more an id, the parser's costliest lookup). The id set stays where a
+     * row must be ranked as it is read (nothing to sort: --no-sort, a
+     * collection with records, a dry run), where --delete-missing asks it
+     * which ids the file held, on --resume (it replays rows into it), and
+     * where a row may map no field (JSON Lines with --map or --exclude, a
+     * CSV header with nothing mapped): such a row writes nothing for the
+     * sorted load to count, yet it counts as an earlier row. */
+    self->merge_dups =
+        self->spill && self->fresh && !have_ckpt && !opts->delete_missing &&
+        (self->is_csv ? self->plan.target_count > 0
+                      : !opts->map_path && opts->exclude_count == 0);
 
     rc = s_start_writer(self, &writer);
     if (rc != CS_OK) {
@@ -2827,6 +2940,7 @@ cs_seed_run(cs_store_t *store, const cs_seed_opts_t *opts,
         s_close_queue(self);
         pthread_join(writer, NULL);
         writer_started = false;
+        stats->duplicates += self->writer_dups;
         if (stats->interrupted || stats->stopped_max_errors) {
             stats->complete = false; /* read, but not all written */
         }

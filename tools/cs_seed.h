@@ -7,8 +7,11 @@
  *  each batch into the store with cs_store_import, together with a
  *  checkpoint (input identity, byte offset), in one transaction. At most
  *  S_BATCHES batches exist, so memory stays bounded whatever the input
- *  size, except for the set of ids seen (about 16 bytes per distinct id),
- *  which tells duplicates apart and drives --delete-missing.
+ *  size. Only where rows must be ranked as they are read (no sorted load:
+ *  a collection with records, --no-sort, a dry run), and for --resume and
+ *  --delete-missing, is there also a set of the ids seen (about 16 bytes
+ *  per distinct id); a first seed counts an id's rows where the sorted
+ *  load brings them together.
  *
  *  Rows travel as canonical bytes (no record is built, except for a dry
  *  run). Into a collection without visible records new records are
