@@ -20,13 +20,13 @@
 
 #include "tools/cs_spill.h"
 
-#define S_WRITE_BUF (1u << 20)   /* bytes buffered before a write */
-#define S_READ_BUF  (256u << 10) /* read buffer of each run, at most */
-#define S_READ_MIN  (1u << 10)   /* ... and at least */
-#define S_READ_ALL  (32u << 20)  /* all runs' read buffers together */
-#define S_HEAD      8u           /* key length, payload length */
-#define S_PAGE      4096u        /* freed in whole pages of this size */
-#define S_PUNCH_MIN (64u << 10)  /* bytes freed at once, at least */
+#define S_WRITE_BUF (1u << 20)  /* bytes buffered before a write */
+#define S_READ_BUF  (64u << 10) /* read buffer of each run, at most */
+#define S_READ_MIN  (1u << 10)  /* ... and at least */
+#define S_READ_ALL  (32u << 20) /* all runs' read buffers together */
+#define S_HEAD      8u          /* key length, payload length */
+#define S_PAGE      4096u       /* freed in whole pages of this size */
+#define S_PUNCH_MIN (64u << 10) /* bytes freed at once, at least */
 
 typedef struct {
     uint64_t start; /* file offset of the run's first item */

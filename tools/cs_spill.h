@@ -14,7 +14,7 @@
  *  key order; equal keys come in run order, and in the order they were
  *  added within a run. Memory: one write buffer, then one read buffer per
  *  run (grown only for an item larger than it), 32 MiB in all however many
- *  runs there are (256 KiB each at most, 1 KiB at least). The merge frees
+ *  runs there are (64 KiB each at most, 1 KiB at least). The merge frees
  *  the file's pages as it reads them (where the file system can punch
  *  holes), so the page cache it held is there for the caller's writes,
  *  and disk space returns as the merge goes. The file is unlinked from the
