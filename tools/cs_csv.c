@@ -6,19 +6,19 @@
  *  row longer than the buffer and never beyond max_row_bytes plus a CRLF
  *  and one character. UTF-16LE input is first turned into UTF-8 by iconv,
  *  into that same buffer. A row is parsed in place by a small state
- *  machine that jumps from special byte to special byte (SSE2, 16 bytes a
- *  step, where the CPU has it; a byte table elsewhere); if the buffer ends
- *  inside the row, the unparsed rest is moved to the front, more is read,
- *  and the row is parsed again from its start, so no parsing state has to
- *  survive a refill (and since the buffer doubles, a long row is parsed at
- *  most about twice over). Unquoted fields and quoted fields without ""
- *  point into the buffer; a quoted field with "" is copied unescaped into
- *  a scratch buffer. Windows-1252 and ISO-8859-1 are parsed as raw bytes
- *  (every byte the parser acts on is ASCII) and a field with bytes over
- *  0x7F is turned into UTF-8 through a table built once with iconv. UTF-8
- *  is validated once per row. Fields, values, scratch and conversion
- *  buffers are reused from row to row, so in the steady state a row costs
- *  no allocation.
+ *  machine that jumps from special byte to special byte (found in bit
+ *  masks of 64-byte blocks made with SSE2, where the CPU has it; through a
+ *  byte table elsewhere); if the buffer ends inside the row, the unparsed
+ *  rest is moved to the front, more is read, and the row is parsed again
+ *  from its start, so no parsing state has to survive a refill (and since
+ *  the buffer doubles, a long row is parsed at most about twice over).
+ *  Unquoted fields and quoted fields without "" point into the buffer; a
+ *  quoted field with "" is copied unescaped into a scratch buffer.
+ *  Windows-1252 and ISO-8859-1 are parsed as raw bytes (every byte the
+ *  parser acts on is ASCII) and a field with bytes over 0x7F is turned into
+ *  UTF-8 through a table built once with iconv. UTF-8 is validated once per
+ *  row. Fields, values, scratch and conversion buffers are reused from row
+ *  to row, so in the steady state a row costs no allocation.
  */
 #include "tools/cs_csv.h"
 
@@ -55,6 +55,7 @@
 #define CS_CSV_ERROR_MAX       128u  /* a row's error message, NUL included */
 #define CS_CSV_NAME_SHOWN      48u   /* column name bytes quoted in a message */
 #define CS_CSV_BAD_UNIT        0xFFu /* UTF-16LE unit iconv could not take */
+#define S_SCAN_SLACK           64u   /* bytes past buf's cap s_scan may load */
 
 /* One field of the row being parsed, by index (the buffer may move). */
 typedef struct {
@@ -148,44 +149,87 @@ s_realloc(void *ptr, size_t count, size_t size)
     return grown;
 }
 
+/*  Where the bytes that end a run of text are in the 64-byte block of the
+ *  row's buffer that s_scan looks at: one bit a byte. Made afresh for each
+ *  row (s_parse_row), so a buffer refilled between rows never shows old
+ *  bits. */
+typedef struct {
+    const unsigned char *buf;    /* the buffer; blocks are 64 bytes from it */
+    size_t index;                /* the block the masks are of; SIZE_MAX none */
+    uint64_t plain;              /* delimiter, LF, CR, NUL */
+    uint64_t quoted;             /* quote, LF, CR, NUL */
+    unsigned char delim;         /* the delimiter */
+    unsigned char quote;         /* the quote */
+    const uint8_t *stops_plain;  /* the same as byte tables (portable) */
+    const uint8_t *stops_quoted; /* ... */
+} s_blocks_t;
+
 #if defined(__SSE2__)
 
-/*  The first byte at or after @p p, before @p end, that is @p stop (the
- *  delimiter or the quote), LF, CR or NUL (the bytes set in @p table); @p
- *  end if none. The one loop every byte of the input goes through: 16
- *  bytes a step with SSE2 (every x86-64 has it). */
-static inline const unsigned char *
-s_scan(const unsigned char *p, const unsigned char *end, unsigned char stop,
-       const uint8_t *table)
+/*  Fill the masks of block @p index (its 64 bytes may run past the data:
+ *  the buffer has S_SCAN_SLACK bytes more, and s_scan ignores bits past
+ *  its end). SSE2, which every x86-64 has: 16 bytes a compare. */
+static void
+s_block_masks(s_blocks_t *b, size_t index)
 {
-    const __m128i want = _mm_set1_epi8((char) stop);
+    const unsigned char *at = b->buf + index * 64;
+    const __m128i delim = _mm_set1_epi8((char) b->delim);
+    const __m128i quote = _mm_set1_epi8((char) b->quote);
     const __m128i lf = _mm_set1_epi8('\n');
     const __m128i cr = _mm_set1_epi8('\r');
     const __m128i nul = _mm_setzero_si128();
-    while (end - p >= 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *) (const void *) p);
-        __m128i hit = _mm_or_si128(
-            _mm_or_si128(_mm_cmpeq_epi8(v, want), _mm_cmpeq_epi8(v, lf)),
-            _mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, nul)));
-        unsigned bits = (unsigned) _mm_movemask_epi8(hit);
-        if (bits != 0) {
-            return p + __builtin_ctz(bits);
+    uint64_t d = 0, q = 0, c = 0;
+    for (unsigned k = 0; k < 4; k++) {
+        __m128i v =
+            _mm_loadu_si128((const __m128i *) (const void *) (at + 16 * k));
+        __m128i ctl = _mm_or_si128(
+            _mm_or_si128(_mm_cmpeq_epi8(v, lf), _mm_cmpeq_epi8(v, cr)),
+            _mm_cmpeq_epi8(v, nul));
+        d |= (uint64_t) (unsigned) _mm_movemask_epi8(_mm_cmpeq_epi8(v, delim))
+             << (16 * k);
+        q |= (uint64_t) (unsigned) _mm_movemask_epi8(_mm_cmpeq_epi8(v, quote))
+             << (16 * k);
+        c |= (uint64_t) (unsigned) _mm_movemask_epi8(ctl) << (16 * k);
+    }
+    b->index = index;
+    b->plain = d | c;
+    b->quoted = q | c;
+}
+
+/*  The first byte at or after @p p, before @p end, that ends a run of
+ *  @p quoted or unquoted text (the delimiter or the quote, LF, CR, NUL);
+ *  @p end if none. Every byte of the input goes through here: a field
+ *  costs a shift and a count of zeros in the masks of its block, and a
+ *  block's masks are made once. */
+static inline const unsigned char *
+s_scan(s_blocks_t *b, const unsigned char *p, const unsigned char *end,
+       bool quoted)
+{
+    while (p < end) {
+        size_t off = (size_t) (p - b->buf);
+        if (off / 64 != b->index) {
+            s_block_masks(b, off / 64);
         }
-        p += 16;
+        uint64_t bits = (quoted ? b->quoted : b->plain) >> (off % 64);
+        size_t left = (size_t) (end - p);
+        if (left < 64) {
+            bits &= (UINT64_C(1) << left) - 1; /* (bytes past end: unread) */
+        }
+        if (bits != 0) {
+            return p + __builtin_ctzll(bits);
+        }
+        p = b->buf + (off / 64 + 1) * 64;
     }
-    while (p < end && !table[*p]) {
-        p++;
-    }
-    return p;
+    return end;
 }
 
 #else /* portable */
 
 static inline const unsigned char *
-s_scan(const unsigned char *p, const unsigned char *end, unsigned char stop,
-       const uint8_t *table)
+s_scan(s_blocks_t *b, const unsigned char *p, const unsigned char *end,
+       bool quoted)
 {
-    (void) stop;
+    const uint8_t *table = quoted ? b->stops_quoted : b->stops_plain;
     while (end - p >= 4) {
         if (table[p[0]]) {
             return p;
@@ -356,7 +400,7 @@ s_fill(cs_csv_t *self)
     if (self->cap - self->len < 4 && self->cap < self->cap_max) {
         size_t cap = self->cap * 2;
         self->cap = cap > self->cap_max ? self->cap_max : cap;
-        self->buf = s_realloc(self->buf, self->cap, 1);
+        self->buf = s_realloc(self->buf, self->cap + S_SCAN_SLACK, 1);
     }
     assert(self->len < self->cap);
     if (self->eof) {
@@ -765,8 +809,12 @@ s_parse_row(cs_csv_t *self, s_parsed_t *out)
     const unsigned char quote = (unsigned char) self->quote;
     const unsigned char delim = (unsigned char) self->delimiter;
     const bool cr_rows = self->cr_rows;
-    const uint8_t *stops_plain = self->stops_plain;
-    const uint8_t *stops_quoted = self->stops_quoted;
+    s_blocks_t blocks = { .buf = buf,
+                          .index = SIZE_MAX,
+                          .delim = delim,
+                          .quote = quote,
+                          .stops_plain = self->stops_plain,
+                          .stops_quoted = self->stops_quoted };
     size_t count = 0;
     uint64_t lines = 0;
     const char *error = NULL;
@@ -793,7 +841,7 @@ s_parse_row(cs_csv_t *self, s_parsed_t *out)
             size_t scratch_at = self->scratch_len;
             bool escaped = false;
             while (true) {
-                p = s_scan(p, end, quote, stops_quoted);
+                p = s_scan(&blocks, p, end, true);
                 if (p == end) {
                     if (!at_eof) {
                         goto out_more;
@@ -885,7 +933,7 @@ s_parse_row(cs_csv_t *self, s_parsed_t *out)
         }
         /* unquoted text (a quote in it is just a character) */
         while (true) {
-            p = s_scan(p, end, delim, stops_plain);
+            p = s_scan(&blocks, p, end, false);
             if (p == end) {
                 if (!at_eof) {
                     goto out_more;
@@ -1431,7 +1479,7 @@ cs_csv_open(int fd, const char *name, const cs_csv_opts_t *opts,
         self->cap_max = CS_CSV_CHUNK;
     }
     self->cap = CS_CSV_CHUNK;
-    self->buf = s_realloc(NULL, self->cap, 1);
+    self->buf = s_realloc(NULL, self->cap + S_SCAN_SLACK, 1);
     self->to_utf8 = (iconv_t) -1;
     off_t at = lseek(fd, 0, SEEK_CUR);
     self->seekable = at >= 0;
