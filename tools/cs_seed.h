@@ -8,7 +8,8 @@
  *  checkpoint (input identity, byte offset), in one transaction. At most
  *  S_BATCHES batches exist, so memory stays bounded whatever the input
  *  size. Only where rows must be ranked as they are read (no sorted load:
- *  a collection with records, --no-sort, a dry run), and for --resume and
+ *  a collection with records, --no-sort, a dry run; rows that may map no
+ *  field: JSON Lines with --map or --exclude), and for --resume and
  *  --delete-missing, is there also a set of the ids seen (about 16 bytes
  *  per distinct id); a first seed counts an id's rows where the sorted
  *  load brings them together.
