@@ -152,26 +152,40 @@ check_eq "repeated ids: sorted and unsorted agree" "$repeats_digest_no_sort" \
     "$repeats_digest_sort"
 
 # ---- deleted rows and JSON Lines out of order: as --no-sort ----
-printf 'Id,Name,Gone\nm,em,no\nb,bee,true\nx,ex,no\na,ay,yes\nk,kay,0\n' \
-    >"$TMP/del.csv"
+# (z is deleted by its later row, y made again by its later row, q's n
+# changed by its later row: all at the same time, so only the count of
+# earlier rows ranks them)
+{
+    printf 'Id,Name,Gone\nm,em,no\nb,bee,true\nx,ex,no\na,ay,yes\nk,kay,0\n'
+    printf '%s\n' 'z,zed,no' 'y,why,yes' 'z,zed,yes' 'y,why again,no'
+} >"$TMP/del.csv"
 printf '%s\n' '{"id":"q","n":1,"f":2.5}' '{"id":"c","ok":true,"nested":{"a":[1]}}' \
-    '{"id":"j","none":null,"s":"caf\u00e9"}' '{"id":"a","n":-7}' >"$TMP/typed.jsonl"
+    '{"id":"j","none":null,"s":"caf\u00e9"}' '{"id":"a","n":-7}' \
+    '{"id":"q","n":2}' >"$TMP/typed.jsonl"
 for mode in sort no-sort; do
     D=$(new_node "del-$mode")
     flag=()
     [ "$mode" = no-sort ] && flag=(--no-sort)
     run seed --data "$D" -c t -i Id --deleted-column Gone --batch-size 2 \
         --as-of 2024-01-01 --json "${flag[@]}" "$TMP/del.csv"
-    check_jq "deleted rows ($mode): 5 records, 2 of them tombstones" \
-        '.new == 5 and .rows_read == 5'
+    check_jq "deleted rows ($mode): 7 records of 9 rows, 2 duplicates" \
+        '.new == 7 and .rows_read == 9 and .duplicates == 2'
     run get --data "$D" t b
     check_rc "deleted rows ($mode): a deleted id is not found" 1
+    run get --data "$D" t z
+    check_rc "deleted rows ($mode): deleted by a later row of the same time" 1
+    run get --data "$D" t y
+    check_jq "deleted rows ($mode): made again by a later row" \
+        '.Name == "why again"'
     run seed --data "$D" -c j -i id --batch-size 2 --as-of 2024-01-01 --json \
         "${flag[@]}" "$TMP/typed.jsonl"
-    check_jq "JSON Lines ($mode): 4 new" '.new == 4'
+    check_jq "JSON Lines ($mode): 4 new" '.new == 4 and .duplicates == 1'
     run get --data "$D" j c
     check_jq "JSON Lines ($mode): types kept" \
         '.ok == true and .nested == "{\"a\":[1]}"'
+    run get --data "$D" j q
+    check_jq "JSON Lines ($mode): the later row of the same time wins" \
+        '.n == 2 and .f == 2.5'
     eval "del_digest_${mode//-/_}=\$(\"\$CRMSYNC\" digest --data \"\$D\")"
 done
 # shellcheck disable=SC2154
