@@ -2467,11 +2467,12 @@ s_load_sorted(s_seed_t *self, double start)
     cs_spill_item_t item;
     while ((rc = cs_spill_next(self->spill, &item)) == CS_OK) {
         size_t n = batch->n;
+        /* the batch's last id again: a duplicate, kept in this batch */
         bool same = n > 0 && cs_spill_key_compare(
                                  item.key, item.key_len,
                                  s_arena_at(batch, batch->id_offs[n - 1]),
                                  batch->id_lens[n - 1]) == 0;
-        if (batch->n >= batch_rows || batch->arena.len >= S_BATCH_BYTES_MAX) {
+        if (n >= batch_rows || batch->arena.len >= S_BATCH_BYTES_MAX) {
             if (!same) {
                 /* only a signal stops this part: --max-errors counts
                  * the rows read, and they all were */
